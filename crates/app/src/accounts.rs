@@ -1,0 +1,567 @@
+//! Partner organisations and people. A person is a stable id; the email address is only how
+//! they sign in, and changing it (after confirming the new address) keeps everything else.
+
+use crate::clock::{format_instant, parse_instant};
+use crate::error::{AppError, AppResult};
+use crate::secrets::{hash_password, random_secret, sha256_hex};
+use crate::{App, Ctx, audit, outbox};
+use accredit_domain::identity::{check_roles, required_text};
+use accredit_domain::{
+    Action, Actor, Email, NewPassword, PartnerId, PartnerType, PersonId, Role, Visibility,
+};
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Partner {
+    pub id: String,
+    pub name: String,
+    pub partner_type: PartnerType,
+    pub region: String,
+    pub account_manager_id: Option<String>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartner {
+    pub name: String,
+    pub partner_type: String,
+    pub region: String,
+    pub account_manager_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Person {
+    pub id: String,
+    pub partner_id: Option<String>,
+    pub display_name: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub partner_id: Option<String>,
+    /// Without a password the person cannot sign in until one is set.
+    pub password: Option<String>,
+}
+
+/// An email change waiting for the new address to be confirmed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct EmailChangeRequested {
+    pub person_id: String,
+    pub new_email: String,
+    pub expires_at: String,
+}
+
+const EMAIL_CHANGE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+fn partner_from_row(row: &AnyRow) -> anyhow::Result<Partner> {
+    let partner_type: String = row.try_get("partner_type")?;
+    Ok(Partner {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        partner_type: partner_type.parse()?,
+        region: row.try_get("region")?,
+        account_manager_id: row.try_get("account_manager_id")?,
+        active: row
+            .try_get::<Option<String>, _>("deactivated_at")?
+            .is_none(),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const SELECT_PARTNERS: &str = "SELECT id, name, partner_type, region, account_manager_id, deactivated_at, created_at FROM partners";
+const SELECT_PEOPLE: &str =
+    "SELECT id, partner_id, display_name, email, deactivated_at, created_at FROM people";
+
+/// A visibility as a SQL condition on the people table, with its bind values.
+fn people_filter(visibility: &Visibility) -> (String, Vec<String>) {
+    match visibility {
+        Visibility::All => ("1 = 1".into(), vec![]),
+        Visibility::Nothing => ("1 = 0".into(), vec![]),
+        Visibility::OnlySelf { person, .. } => ("id = $1".into(), vec![person.0.clone()]),
+        Visibility::Partners(partners) => partner_in("partner_id", partners),
+    }
+}
+
+fn partners_filter(visibility: &Visibility) -> (String, Vec<String>) {
+    match visibility {
+        Visibility::All => ("1 = 1".into(), vec![]),
+        Visibility::Nothing => ("1 = 0".into(), vec![]),
+        Visibility::OnlySelf { partner, .. } => ("id = $1".into(), vec![partner.0.clone()]),
+        Visibility::Partners(partners) => partner_in("id", partners),
+    }
+}
+
+fn partner_in(column: &str, partners: &[PartnerId]) -> (String, Vec<String>) {
+    if partners.is_empty() {
+        return ("1 = 0".into(), vec![]);
+    }
+    let placeholders: Vec<_> = (1..=partners.len()).map(|i| format!("${i}")).collect();
+    (
+        format!("{column} IN ({})", placeholders.join(", ")),
+        partners.iter().map(|p| p.0.clone()).collect(),
+    )
+}
+
+impl App {
+    async fn person_from_row(&self, conn: &mut AnyConnection, row: &AnyRow) -> AppResult<Person> {
+        let id: String = row.try_get("id").context("person id")?;
+        let roles = load_roles(conn, &id).await?;
+        Ok(Person {
+            roles,
+            partner_id: row.try_get("partner_id").context("partner_id")?,
+            display_name: row.try_get("display_name").context("display_name")?,
+            email: row.try_get("email").context("email")?,
+            active: row
+                .try_get::<Option<String>, _>("deactivated_at")
+                .context("deactivated_at")?
+                .is_none(),
+            created_at: row.try_get("created_at").context("created_at")?,
+            id,
+        })
+    }
+
+    pub async fn create_partner(&self, ctx: &Ctx, input: NewPartner) -> AppResult<Partner> {
+        ctx.authorize(&Action::CreatePartner, "partner")?;
+        let mut problems = Vec::new();
+        let name = required_text("name", &input.name, 200)
+            .map_err(|e| problems.push(e))
+            .ok();
+        let region = required_text("region", &input.region, 100)
+            .map_err(|e| problems.push(e))
+            .ok();
+        let partner_type: Option<PartnerType> = input
+            .partner_type
+            .parse()
+            .map_err(|e| problems.push(e))
+            .ok();
+        let (Some(name), Some(region), Some(partner_type)) = (name, region, partner_type) else {
+            return Err(AppError::Invalid(problems));
+        };
+        let now = self.now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.db.begin().await?;
+        if let Some(manager) = &input.account_manager_id {
+            let roles = load_roles(&mut tx, manager).await?;
+            if !roles.contains(&Role::PartnerAccountManager) {
+                return Err(AppError::invalid(
+                    "account_manager_id",
+                    format!("`{manager}` is not a Partner Account Manager"),
+                ));
+            }
+        }
+        let taken = sqlx::query("SELECT id FROM partners WHERE name = $1")
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict(format!(
+                "a partner named `{name}` already exists"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO partners (id, name, partner_type, region, account_manager_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(partner_type.as_str())
+        .bind(&region)
+        .bind(&input.account_manager_id)
+        .bind(format_instant(now))
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "partner.created",
+            &format!("partner:{id}"),
+            serde_json::json!({
+                "name": name, "partner_type": partner_type.as_str(), "region": region,
+                "account_manager_id": input.account_manager_id,
+            }),
+        )
+        .await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PARTNERS} WHERE id = $1")))
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let partner = partner_from_row(&row)?;
+        tx.commit().await?;
+        Ok(partner)
+    }
+
+    pub async fn list_partners(&self, ctx: &Ctx) -> AppResult<Vec<Partner>> {
+        ctx.authorize(&Action::ListPartners, "partners")?;
+        let (condition, binds) = partners_filter(&ctx.principal.visibility());
+        let sql = format!("{SELECT_PARTNERS} WHERE {condition} ORDER BY name");
+        let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
+        for value in &binds {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.db.reader()).await?;
+        Ok(rows
+            .iter()
+            .map(partner_from_row)
+            .collect::<anyhow::Result<_>>()?)
+    }
+
+    pub async fn get_partner(&self, ctx: &Ctx, id: &str) -> AppResult<Partner> {
+        let what = format!("partner `{id}`");
+        ctx.authorize(&Action::ReadPartner(&PartnerId::from(id)), &what)?;
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PARTNERS} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.db.reader())
+            .await?
+            .ok_or(AppError::NotFound(what))?;
+        Ok(partner_from_row(&row)?)
+    }
+
+    pub async fn create_person(&self, ctx: &Ctx, input: NewPerson) -> AppResult<Person> {
+        let partner = input
+            .partner_id
+            .as_ref()
+            .map(|p| PartnerId::from(p.as_str()));
+        ctx.authorize(
+            &Action::CreatePerson {
+                partner: partner.as_ref(),
+                roles: &input.roles,
+            },
+            "partner",
+        )?;
+        let mut problems = Vec::new();
+        let email = Email::parse(&input.email)
+            .map_err(|e| problems.push(e))
+            .ok();
+        let name = required_text("display_name", &input.display_name, 200)
+            .map_err(|e| problems.push(e))
+            .ok();
+        if let Err(e) = check_roles(&input.roles, input.partner_id.is_some()) {
+            problems.push(e);
+        }
+        let password = match &input.password {
+            Some(raw) => NewPassword::parse(raw).map_err(|e| problems.push(e)).ok(),
+            None => None,
+        };
+        let (Some(email), Some(name), true) = (email, name, problems.is_empty()) else {
+            return Err(AppError::Invalid(problems));
+        };
+        let password_hash = match password {
+            Some(p) => Some(hash_password(p.expose().to_owned()).await?),
+            None => None,
+        };
+        let now = self.now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.db.begin().await?;
+        if let Some(partner_id) = &input.partner_id {
+            let exists =
+                sqlx::query("SELECT id FROM partners WHERE id = $1 AND deactivated_at IS NULL")
+                    .bind(partner_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_none() {
+                return Err(AppError::invalid(
+                    "partner_id",
+                    format!("no active partner organisation `{partner_id}`"),
+                ));
+            }
+        }
+        ensure_email_free(&mut tx, &email).await?;
+        sqlx::query(
+            "INSERT INTO people (id, partner_id, display_name, email, password_hash, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(&input.partner_id)
+        .bind(&name)
+        .bind(email.as_str())
+        .bind(&password_hash)
+        .bind(format_instant(now))
+        .execute(&mut *tx)
+        .await?;
+        let mut roles = input.roles.clone();
+        roles.sort();
+        roles.dedup();
+        for role in &roles {
+            sqlx::query("INSERT INTO person_roles (person_id, role) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "person.created",
+            &format!("person:{id}"),
+            serde_json::json!({
+                "email": email.as_str(), "display_name": name, "partner_id": input.partner_id,
+                "roles": roles, "password_set": password_hash.is_some(),
+            }),
+        )
+        .await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PEOPLE} WHERE id = $1")))
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let person = self.person_from_row(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(person)
+    }
+
+    pub async fn list_people(&self, ctx: &Ctx) -> AppResult<Vec<Person>> {
+        ctx.authorize(&Action::ListPeople, "people")?;
+        let (condition, binds) = people_filter(&ctx.principal.visibility());
+        let sql = format!("{SELECT_PEOPLE} WHERE {condition} ORDER BY display_name, id");
+        let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
+        for value in &binds {
+            query = query.bind(value);
+        }
+        let mut conn = self.db.reader().acquire().await?;
+        let rows = query.fetch_all(&mut *conn).await?;
+        let mut people = Vec::with_capacity(rows.len());
+        for row in &rows {
+            people.push(self.person_from_row(&mut conn, row).await?);
+        }
+        Ok(people)
+    }
+
+    pub async fn get_person(&self, ctx: &Ctx, id: &str) -> AppResult<Person> {
+        let what = format!("person `{id}`");
+        let mut conn = self.db.reader().acquire().await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PEOPLE} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        // Absent and invisible look the same from outside.
+        let partner = match &row {
+            Some(row) => row
+                .try_get::<Option<String>, _>("partner_id")
+                .context("partner_id")?,
+            None => None,
+        };
+        let partner = partner.map(PartnerId);
+        ctx.authorize(
+            &Action::ReadPerson {
+                person: &PersonId::from(id),
+                partner: partner.as_ref(),
+            },
+            &what,
+        )?;
+        let row = row.ok_or(AppError::NotFound(what))?;
+        self.person_from_row(&mut conn, &row).await
+    }
+
+    /// Starts a change of email address: a confirmation link goes to the new address, and the
+    /// change happens only when it is followed.
+    pub async fn request_email_change(
+        &self,
+        ctx: &Ctx,
+        person_id: &str,
+        new_email: &str,
+    ) -> AppResult<EmailChangeRequested> {
+        let person = self.get_person(ctx, person_id).await?;
+        let partner = person.partner_id.clone().map(PartnerId);
+        ctx.authorize(
+            &Action::ChangeEmail {
+                person: &PersonId::from(person_id),
+                partner: partner.as_ref(),
+            },
+            &format!("person `{person_id}`"),
+        )?;
+        let email = Email::parse(new_email)?;
+        if email.as_str() == person.email {
+            return Err(AppError::invalid(
+                "email",
+                "that is already the current address",
+            ));
+        }
+        let now = self.now();
+        let expires_at = format_instant(now + EMAIL_CHANGE_TTL);
+        let token = random_secret();
+        let mut tx = self.db.begin().await?;
+        ensure_email_free(&mut tx, &email).await?;
+        sqlx::query(
+            "INSERT INTO email_changes (id, person_id, new_email, token_hash, requested_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(person_id)
+        .bind(email.as_str())
+        .bind(sha256_hex(&token))
+        .bind(format_instant(now))
+        .bind(&expires_at)
+        .execute(&mut *tx)
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            now,
+            "email.confirm_address",
+            email.as_str(),
+            serde_json::json!({ "person_id": person_id, "token": token, "expires_at": expires_at }),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "person.email_change_requested",
+            &format!("person:{person_id}"),
+            serde_json::json!({ "from": person.email, "to": email.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(EmailChangeRequested {
+            person_id: person_id.to_owned(),
+            new_email: email.to_string(),
+            expires_at,
+        })
+    }
+
+    /// Completes an email change with the token sent to the new address. The person keeps their
+    /// id, roles and every record; only the sign-in address changes.
+    /// Whoever holds the link may follow it; the audit trail names the person as the actor.
+    pub async fn confirm_email_change(
+        &self,
+        request_id: Option<String>,
+        token: &str,
+    ) -> AppResult<Person> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let row = sqlx::query(
+            "SELECT id, person_id, new_email, expires_at, confirmed_at FROM email_changes WHERE token_hash = $1",
+        )
+        .bind(sha256_hex(token))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let invalid = || AppError::invalid("token", "this confirmation link is not valid");
+        let row = row.ok_or_else(invalid)?;
+        if row
+            .try_get::<Option<String>, _>("confirmed_at")
+            .context("confirmed_at")?
+            .is_some()
+        {
+            return Err(AppError::invalid(
+                "token",
+                "this confirmation link was already used",
+            ));
+        }
+        let expires_at = parse_instant(
+            &row.try_get::<String, _>("expires_at")
+                .context("expires_at")?,
+        )?;
+        if expires_at <= now {
+            return Err(AppError::invalid(
+                "token",
+                "this confirmation link has expired; request the change again",
+            ));
+        }
+        let change_id: String = row.try_get("id").context("id")?;
+        let person_id: String = row.try_get("person_id").context("person_id")?;
+        let new_email = Email::parse(&row.try_get::<String, _>("new_email").context("new_email")?)?;
+        ensure_email_free(&mut tx, &new_email).await?;
+        let actor = self.load_actor(&mut tx, &person_id).await?;
+        let ctx = &Ctx::new(accredit_domain::Principal::Person(actor), request_id);
+        let old = sqlx::query("SELECT email FROM people WHERE id = $1")
+            .bind(&person_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let old_email: String = old.try_get("email").context("email")?;
+        sqlx::query("UPDATE people SET email = $1, updated_at = $2 WHERE id = $3")
+            .bind(new_email.as_str())
+            .bind(format_instant(now))
+            .bind(&person_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE email_changes SET confirmed_at = $1 WHERE id = $2")
+            .bind(format_instant(now))
+            .bind(&change_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "person.email_changed",
+            &format!("person:{person_id}"),
+            serde_json::json!({ "from": old_email, "to": new_email.as_str() }),
+        )
+        .await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PEOPLE} WHERE id = $1")))
+            .bind(&person_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let person = self.person_from_row(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(person)
+    }
+
+    /// What the rules need to know about a signed-in person.
+    pub(crate) async fn load_actor(
+        &self,
+        conn: &mut AnyConnection,
+        person_id: &str,
+    ) -> AppResult<Actor> {
+        let row = sqlx::query("SELECT partner_id FROM people WHERE id = $1")
+            .bind(person_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let partner_id: Option<String> = row.try_get("partner_id").context("partner_id")?;
+        let roles = load_roles(conn, person_id).await?;
+        let managed =
+            sqlx::query("SELECT id FROM partners WHERE account_manager_id = $1 ORDER BY id")
+                .bind(person_id)
+                .fetch_all(&mut *conn)
+                .await?;
+        Ok(Actor {
+            person_id: person_id.into(),
+            roles,
+            partner_id: partner_id.map(PartnerId),
+            managed_partners: managed
+                .iter()
+                .map(|r| r.try_get::<String, _>("id").map(PartnerId))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+async fn load_roles(conn: &mut AnyConnection, person_id: &str) -> AppResult<Vec<Role>> {
+    let rows = sqlx::query("SELECT role FROM person_roles WHERE person_id = $1 ORDER BY role")
+        .bind(person_id)
+        .fetch_all(conn)
+        .await?;
+    let mut roles = rows
+        .iter()
+        .map(|r| Ok(r.try_get::<String, _>("role")?.parse::<Role>()?))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    roles.sort();
+    Ok(roles)
+}
+
+async fn ensure_email_free(conn: &mut AnyConnection, email: &Email) -> AppResult<()> {
+    let taken = sqlx::query("SELECT id FROM people WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(conn)
+        .await?;
+    match taken {
+        Some(_) => Err(AppError::Conflict(format!(
+            "the email address `{email}` is already in use"
+        ))),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,83 @@
+//! Accredit's use cases. Each public method on [`App`] is one use case: it authorizes the caller,
+//! loads what it needs, asks the rules in `accredit-domain`, and writes its rows, its audit event
+//! and any outgoing messages in one transaction.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod outbox;
+mod secrets;
+
+use accredit_domain::access::authorize;
+use accredit_domain::throttle::LoginThrottle;
+use accredit_domain::{Action, Principal};
+use std::sync::Arc;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use db::{Backend, Db, DbError};
+pub use error::{AppError, AppResult};
+
+/// Tunables of the application layer.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// How long a login session lasts.
+    pub session_ttl: jiff::SignedDuration,
+    pub login_throttle: LoginThrottle,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: jiff::SignedDuration::from_hours(12),
+            login_throttle: LoginThrottle::default(),
+        }
+    }
+}
+
+/// The application: storage, time and settings, shared by every adapter.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: AppConfig,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
+        Self { db, clock, config }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Who is calling a use case, and the request it belongs to (for the audit trail).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Principal,
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(principal: Principal, request_id: Option<String>) -> Self {
+        Self {
+            principal,
+            request_id,
+        }
+    }
+
+    /// The operator at the command line.
+    pub fn system() -> Self {
+        Self::new(Principal::System, None)
+    }
+
+    /// Asks the rules; `what` names the target when the answer is "not found".
+    pub fn authorize(&self, action: &Action<'_>, what: &str) -> AppResult<()> {
+        authorize(&self.principal, action).map_err(|denied| AppError::from_denied(denied, what))
+    }
+}

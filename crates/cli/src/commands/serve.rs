@@ -1,0 +1,154 @@
+//! `accredit serve`: the portal, the API and (in later versions) the background jobs.
+
+use crate::CliError;
+use crate::config::{GlobalArgs, ServerArgs, sqlite_url};
+use accredit_app::demo::DemoAccount;
+use clap::Args;
+use std::path::Path;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Start on a fresh demo database (recreated at each start) with a vendor, partners and
+    /// people in every role, and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+    /// Password for every demo account. Default: a new random one, printed at start.
+    #[arg(
+        long,
+        env = "ACCREDIT_DEMO_PASSWORD",
+        requires = "demo",
+        value_name = "PASSWORD"
+    )]
+    demo_password: Option<String>,
+}
+
+pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
+    let mut global = global.clone();
+    let demo_db_note = if args.demo && global.database_url.is_none() {
+        let settings = crate::config::Settings::load(&global, &args.server)?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            CliError::config(format!(
+                "cannot create {}: {e}",
+                settings.data_dir.display()
+            ))
+        })?;
+        let path = settings.data_dir.join("demo.db");
+        remove_sqlite_files(&path)?;
+        global.database_url = Some(sqlite_url(&path));
+        Some(path)
+    } else {
+        None
+    };
+    let (settings, app) = super::open(&global, &args.server, true).await?;
+
+    let mut demo_accounts = None;
+    if args.demo {
+        if !app.is_empty().await? {
+            return Err(CliError::failed(
+                "--demo needs an empty database, and this one already has people or partners; drop --database-url to use a fresh demo database",
+            ));
+        }
+        let password = args.demo_password.clone().unwrap_or_else(random_password);
+        accredit_domain::NewPassword::parse(&password)
+            .map_err(|e| CliError::config(format!("--demo-password: {}", e.message)))?;
+        demo_accounts = Some((app.load_demo(&password).await?, password));
+    }
+
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(|e| {
+            CliError::config(format!(
+                "cannot listen on {} (setting `bind`): {e}",
+                settings.bind
+            ))
+        })?;
+    let secure_cookies = settings.public_url.starts_with("https://");
+    let state = accredit_web::AppState::new(app.clone(), secure_cookies);
+    let router = accredit_web::router(state);
+
+    println!("Accredit is running at {}", settings.public_url);
+    if let Some(path) = &demo_db_note {
+        println!(
+            "Demo database: {} (recreated at every start)",
+            path.display()
+        );
+    }
+    if let Some((accounts, password)) = &demo_accounts {
+        print_demo_accounts(accounts, password);
+    }
+    tracing::info!(bind = %settings.bind, "listening");
+
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::failed(format!("server error: {e}")))?;
+    app.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_demo_accounts(accounts: &[DemoAccount], password: &str) {
+    println!();
+    println!("Sign in with any of these demo accounts; the password of each is: {password}");
+    println!();
+    let width = accounts.iter().map(|a| a.email.len()).max().unwrap_or(0);
+    for account in accounts {
+        println!(
+            "  {:width$}  {:24} {} ({})",
+            account.email,
+            account.role.label(),
+            account.name,
+            account.organisation,
+        );
+    }
+    println!();
+}
+
+fn random_password() -> String {
+    use rand::RngExt as _;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn remove_sqlite_files(path: &Path) -> Result<(), CliError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(CliError::failed(format!(
+                    "cannot reset the demo database {file}: {e}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,124 @@
+//! `accredit`: the portal server and the commands that administer it.
+
+mod commands;
+mod config;
+
+use clap::{Parser, Subcommand};
+use config::GlobalArgs;
+use std::process::ExitCode;
+
+/// Accredit: partner certification — training, fair assessments, verifiable credentials, and
+/// the checks other systems make.
+#[derive(Debug, Parser)]
+#[command(name = "accredit", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web portal, the JSON API and background jobs.
+    Serve(commands::serve::ServeArgs),
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage people.
+    #[command(subcommand)]
+    User(commands::admin::UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(commands::admin::AuditCommand),
+    /// Manage API tokens for integrations.
+    #[command(subcommand)]
+    Token(commands::admin::TokenCommand),
+}
+
+/// A failure the command line reports: a message for people and an exit code for scripts.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad configuration or arguments.
+    pub const CONFIG: u8 = 2;
+    /// The database is unreachable, too old or too new.
+    pub const DATABASE: u8 = 3;
+    /// The operation ran and its answer is "no" (invalid input, broken audit chain).
+    pub const FAILED: u8 = 1;
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self {
+            code: Self::CONFIG,
+            message: message.into(),
+        }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: Self::FAILED,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<accredit_app::DbError> for CliError {
+    fn from(error: accredit_app::DbError) -> Self {
+        Self {
+            code: Self::DATABASE,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<accredit_app::AppError> for CliError {
+    fn from(error: accredit_app::AppError) -> Self {
+        match error {
+            accredit_app::AppError::Internal(cause) => Self::failed(format!("{cause:#}")),
+            other => Self::failed(other.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            ExitCode::from(error.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(&cli.global, args).await,
+        Command::Migrate => commands::admin::migrate(&cli.global).await,
+        Command::User(command) => commands::admin::user(&cli.global, command).await,
+        Command::Audit(command) => commands::admin::audit(&cli.global, command).await,
+        Command::Token(command) => commands::admin::token(&cli.global, command).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,456 @@
+//! Server-rendered pages. Forms post with a CSRF token: the session's once signed in, a
+//! double-submit cookie before that.
+
+use crate::AppState;
+use crate::session::{
+    FORM_CSRF_COOKIE, PageUser, SESSION_COOKIE, cookie, request_id, same_secret, set_cookie,
+};
+use accredit_app::AppError;
+use accredit_app::accounts::{Partner, Person};
+use accredit_app::auth::{ApiToken, IssuedToken};
+use accredit_domain::{Principal, Role, Scope};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, Path, Query, RawForm, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/admin/tokens", get(tokens_page).post(create_token))
+        .route("/admin/tokens/{id}/revoke", post(revoke_token))
+        .route(
+            "/email/confirm",
+            get(confirm_email_page).post(confirm_email),
+        )
+        .route("/assets/app.css", get(stylesheet))
+}
+
+/// What the shared layout needs.
+pub struct Layout {
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub is_admin: bool,
+}
+
+impl Layout {
+    fn for_user(user: &PageUser) -> Self {
+        Self {
+            user_name: Some(user.session.display_name.clone()),
+            csrf: user.session.csrf_token.clone(),
+            is_admin: is_admin(&user.session.principal),
+        }
+    }
+
+    fn anonymous(csrf: String) -> Self {
+        Self {
+            user_name: None,
+            csrf,
+            is_admin: false,
+        }
+    }
+}
+
+fn is_admin(principal: &Principal) -> bool {
+    matches!(principal, Principal::Person(actor) if actor.has(Role::ProgramAdmin))
+}
+
+/// An error shown as a page.
+pub struct PageError {
+    status: StatusCode,
+    heading: &'static str,
+    message: String,
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        let api = crate::problem::ApiError::from(error);
+        Self {
+            status: api.status,
+            heading: api.title,
+            message: api.detail,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+struct MessagePage {
+    layout: Layout,
+    heading: String,
+    message: String,
+    is_error: bool,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = MessagePage {
+            layout: Layout::anonymous(String::new()),
+            heading: self.heading.to_owned(),
+            message: self.message,
+            is_error: true,
+        };
+        (self.status, page).into_response()
+    }
+}
+
+impl PageError {
+    pub fn not_found(path: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            heading: "Page not found",
+            message: format!("There is no page at {path}."),
+        }
+    }
+}
+
+type PageResult<T = Response> = Result<T, PageError>;
+
+fn csrf_rejected() -> PageError {
+    PageError {
+        status: StatusCode::FORBIDDEN,
+        heading: "Form expired",
+        message:
+            "This form could not be verified (CSRF check failed). Reload the page and try again."
+                .into(),
+    }
+}
+
+/// The double-submit token for anonymous forms: the cookie's, or a new one to set.
+fn form_csrf(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
+    match cookie(headers, FORM_CSRF_COOKIE) {
+        Some(existing) if existing.len() >= 32 => (existing, None),
+        _ => {
+            let token = accredit_app::auth::new_form_token();
+            let header =
+                HeaderValue::from_str(&set_cookie(FORM_CSRF_COOKIE, &token, 3600, secure)).ok();
+            (token, header)
+        }
+    }
+}
+
+fn check_form_csrf(headers: &HeaderMap, sent: &str) -> PageResult<()> {
+    match cookie(headers, FORM_CSRF_COOKIE) {
+        Some(expected) if same_secret(sent, &expected) => Ok(()),
+        _ => Err(csrf_rejected()),
+    }
+}
+
+fn check_session_csrf(user: &PageUser, sent: &str) -> PageResult<()> {
+    if same_secret(sent, &user.session.csrf_token) {
+        Ok(())
+    } else {
+        Err(csrf_rejected())
+    }
+}
+
+fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(value) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    error: Option<String>,
+}
+
+async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(value) = cookie(&headers, SESSION_COOKIE)
+        && state.app.session(&value).await.is_ok()
+    {
+        return Redirect::to("/").into_response();
+    }
+    let (csrf, set) = form_csrf(&headers, state.secure_cookies);
+    let page = LoginPage {
+        layout: Layout::anonymous(csrf),
+        email: String::new(),
+        error: None,
+    };
+    with_cookie(page.into_response(), set)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    parts: Parts,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
+    check_form_csrf(&parts.headers, &form.csrf)?;
+    match state
+        .app
+        .login(request_id(&parts), &form.email, &form.password)
+        .await
+    {
+        Ok(session) => {
+            let max_age = (session.expires_at - state.app.now()).as_secs().max(0);
+            let mut response = Redirect::to("/").into_response();
+            if let Ok(value) = HeaderValue::from_str(&set_cookie(
+                SESSION_COOKIE,
+                &session.cookie_value,
+                max_age,
+                state.secure_cookies,
+            )) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+        Err(error @ (AppError::Unauthenticated(_) | AppError::Throttled { .. })) => {
+            let api = crate::problem::ApiError::from(error);
+            let (csrf, _) = form_csrf(&parts.headers, state.secure_cookies);
+            let page = LoginPage {
+                layout: Layout::anonymous(csrf),
+                email: form.email,
+                error: Some(api.detail.clone()),
+            };
+            let mut response = (api.status, page).into_response();
+            if let Some(secs) = api.retry_after_secs
+                && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    user: PageUser,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    check_session_csrf(&user, &form.csrf)?;
+    if let Some(value) = cookie(&headers, SESSION_COOKIE) {
+        state.app.logout(&value, user.request_id.clone()).await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(value) =
+        HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    person: Person,
+    organisation: Option<String>,
+    is_admin: bool,
+    partners: Vec<Partner>,
+    partners_heading: &'static str,
+    people: Vec<Person>,
+    people_heading: &'static str,
+    show_people: bool,
+}
+
+/// The start page: what this person can see and do, by role.
+async fn home(State(state): State<AppState>, user: PageUser) -> PageResult {
+    let ctx = user.ctx();
+    let person = state.app.get_person(&ctx, &user.session.person_id).await?;
+    let partners = state.app.list_partners(&ctx).await?;
+    let organisation = match &person.partner_id {
+        Some(id) => partners
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| p.name.clone()),
+        None => state.app.vendor_name().await?,
+    };
+    let roles = &person.roles;
+    let show_people = roles.contains(&Role::ProgramAdmin) || roles.contains(&Role::PartnerAdmin);
+    let people = if show_people {
+        state.app.list_people(&ctx).await?
+    } else {
+        Vec::new()
+    };
+    let partners_heading = if roles.contains(&Role::PartnerAccountManager) {
+        "Partners you manage"
+    } else if person.partner_id.is_some() {
+        "Your organisation"
+    } else {
+        "Partner organisations"
+    };
+    let page = HomePage {
+        layout: Layout::for_user(&user),
+        is_admin: roles.contains(&Role::ProgramAdmin),
+        people_heading: if person.partner_id.is_some() {
+            "Your colleagues"
+        } else {
+            "People"
+        },
+        person,
+        organisation,
+        partners,
+        partners_heading,
+        people,
+        show_people,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    tokens: Vec<ApiToken>,
+    scopes: Vec<&'static str>,
+    issued: Option<IssuedToken>,
+    error: Option<String>,
+}
+
+async fn render_tokens(
+    state: &AppState,
+    user: &PageUser,
+    issued: Option<IssuedToken>,
+    error: Option<String>,
+) -> PageResult<TokensPage> {
+    let tokens = state.app.list_api_tokens(&user.ctx()).await?;
+    Ok(TokensPage {
+        layout: Layout::for_user(user),
+        tokens,
+        scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+        issued,
+        error,
+    })
+}
+
+async fn tokens_page(State(state): State<AppState>, user: PageUser) -> PageResult {
+    Ok(render_tokens(&state, &user, None, None)
+        .await?
+        .into_response())
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    user: PageUser,
+    RawForm(body): RawForm,
+) -> PageResult {
+    let mut csrf = String::new();
+    let mut name = String::new();
+    let mut scopes = Vec::new();
+    for (key, value) in form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "csrf" => csrf = value.into_owned(),
+            "name" => name = value.into_owned(),
+            "scope" => scopes.push(value.into_owned()),
+            _ => {}
+        }
+    }
+    check_session_csrf(&user, &csrf)?;
+    match state
+        .app
+        .create_api_token(&user.ctx(), &name, &scopes.join(" "))
+        .await
+    {
+        Ok(issued) => Ok(render_tokens(&state, &user, Some(issued), None)
+            .await?
+            .into_response()),
+        Err(AppError::Invalid(problems)) => {
+            let message = problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let page = render_tokens(&state, &user, None, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    check_session_csrf(&user, &form.csrf)?;
+    state.app.revoke_api_token(&user.ctx(), &id).await?;
+    Ok(Redirect::to("/admin/tokens").into_response())
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "confirm_email.html")]
+struct ConfirmEmailPage {
+    layout: Layout,
+    token: String,
+}
+
+async fn confirm_email_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    let (csrf, set) = form_csrf(&headers, state.secure_cookies);
+    let page = ConfirmEmailPage {
+        layout: Layout::anonymous(csrf),
+        token: query.token,
+    };
+    with_cookie(page.into_response(), set)
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    token: String,
+    csrf: String,
+}
+
+async fn confirm_email(
+    State(state): State<AppState>,
+    parts: Parts,
+    Form(form): Form<ConfirmForm>,
+) -> PageResult {
+    check_form_csrf(&parts.headers, &form.csrf)?;
+    let person = state
+        .app
+        .confirm_email_change(request_id(&parts), &form.token)
+        .await?;
+    let page = MessagePage {
+        layout: Layout::anonymous(String::new()),
+        heading: "Email address changed".into(),
+        message: format!("You now sign in as {}.", person.email),
+        is_error: false,
+    };
+    Ok(page.into_response())
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/app.css"),
+    )
+        .into_response()
+}
