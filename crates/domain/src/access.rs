@@ -177,6 +177,11 @@ impl Principal {
         }
     }
 
+    /// Whether the principal is this very person; everyone may see themself.
+    pub fn is_person(&self, person: &PersonId) -> bool {
+        matches!(self, Principal::Person(actor) if actor.person_id == *person)
+    }
+
     fn has_scope(&self, scope: Scope) -> bool {
         matches!(self, Principal::Integration { scopes, .. } if scopes.contains(&scope))
     }
@@ -340,7 +345,7 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
             }
         }
         Action::ReadPerson { person, partner } => {
-            if visibility.sees_person(person, *partner) {
+            if principal.is_person(person) || visibility.sees_person(person, *partner) {
                 Ok(())
             } else {
                 Err(Denied::Hidden)
@@ -362,7 +367,7 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
             Ok(())
         }
         Action::ChangeEmail { person, partner } => {
-            if !visibility.sees_person(person, *partner) {
+            if !principal.is_person(person) && !visibility.sees_person(person, *partner) {
                 return Err(Denied::Hidden);
             }
             match principal {
@@ -464,6 +469,11 @@ mod tests {
             managed_partners: vec!["acme".into()],
         });
         assert!(authorize(&pam, &Action::ReadPartner(&"acme".into())).is_ok());
+        let me = Action::ReadPerson {
+            person: &"pam".into(),
+            partner: None,
+        };
+        assert!(authorize(&pam, &me).is_ok(), "everyone sees themself");
         assert_eq!(
             authorize(&pam, &Action::ReadPartner(&"globex".into())),
             Err(Denied::Hidden)

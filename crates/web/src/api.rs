@@ -26,7 +26,6 @@ use utoipa_axum::routes;
         description = "Partner certification: partners, people, credentials and the checks other systems make. Authenticate with `Authorization: Bearer <token>` (create tokens with `accredit token create` or on the API tokens page) or, from the portal's own pages, with the session cookie plus the `x-csrf-token` header.",
     ),
     components(schemas(Problem, FieldProblem)),
-    modifiers(&SharedResponses),
     tags(
         (name = "people", description = "Partner organisations and their staff"),
         (name = "tokens", description = "API tokens for integrations"),
@@ -35,7 +34,8 @@ use utoipa_axum::routes;
 )]
 struct ApiDoc;
 
-/// Adds the security schemes and the problem responses every operation can give, once.
+/// Adds the security schemes and the problem responses every operation can give, once; applied
+/// after the routes are collected so it sees every operation.
 struct SharedResponses;
 
 impl Modify for SharedResponses {
@@ -97,7 +97,7 @@ impl Modify for SharedResponses {
 
 /// The API's routes and its OpenAPI document, built together.
 pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(get_me))
         .routes(routes!(list_partners, create_partner))
         .routes(routes!(get_partner))
@@ -108,7 +108,10 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_audit_events))
-        .split_for_parts()
+        .split_for_parts();
+    let mut api = api;
+    SharedResponses.modify(&mut api);
+    (router, api)
 }
 
 /// Who the caller is.

@@ -64,11 +64,21 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
                 settings.bind
             ))
         })?;
-    let secure_cookies = settings.public_url.starts_with("https://");
+    // With port 0 the system picks the port; show the one actually bound.
+    let public_url = match listener.local_addr() {
+        Ok(bound)
+            if settings.bind.port() == 0
+                && settings.public_url == format!("http://{}", settings.bind) =>
+        {
+            format!("http://{bound}")
+        }
+        _ => settings.public_url.clone(),
+    };
+    let secure_cookies = public_url.starts_with("https://");
     let state = accredit_web::AppState::new(app.clone(), secure_cookies);
     let router = accredit_web::router(state);
 
-    println!("Accredit is running at {}", settings.public_url);
+    println!("Accredit is running at {public_url}");
     if let Some(path) = &demo_db_note {
         println!(
             "Demo database: {} (recreated at every start)",

@@ -1,0 +1,347 @@
+//! Authorization, endpoint by endpoint: who gets what, and that no partner ever sees another
+//! partner's people or records.
+
+use crate::on_both_backends;
+use crate::support::{Auth, TestApp};
+use axum::http::Method;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+on_both_backends!(
+    every_api_endpoint_answers_each_caller_as_the_rules_say,
+    lists_show_each_caller_only_what_they_may_see,
+    pages_refuse_what_the_caller_may_not_do,
+);
+
+/// One row of the matrix: a request and the status each caller must get.
+struct Case {
+    method: Method,
+    /// The route template as the OpenAPI document names it.
+    template: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    /// Expected status for: anonymous, program admin, PAM (manages Acme), reviewer, proctor,
+    /// Acme partner admin, Acme learner, token with people:read + partners:read, token with
+    /// audit:read only.
+    expect: [u16; 9],
+}
+
+async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
+    let w = t.world().await;
+    let callers = [
+        ("anonymous", Auth::Anonymous),
+        ("program admin", t.login(&w.admin.email).await),
+        ("partner account manager", t.login(&w.pam.email).await),
+        ("reviewer", t.login(&w.reviewer.email).await),
+        ("proctor", t.login(&w.proctor.email).await),
+        ("acme partner admin", t.login(&w.acme_admin.email).await),
+        ("acme learner", t.login(&w.acme_learner.email).await),
+        ("reader token", t.token("people:read partners:read").await),
+        ("audit token", t.token("audit:read").await),
+    ];
+    let globex = &w.globex.id;
+    let globex_person = &w.globex_learner.id;
+    let acme_learner = &w.acme_learner.id;
+    let tokens = t
+        .app
+        .list_api_tokens(&accredit_app::Ctx::system())
+        .await
+        .unwrap();
+    let token_id = &tokens[0].id;
+    let mut n = 0;
+    let mut unique_email = move || {
+        n += 1;
+        format!("new{n}@example.com")
+    };
+    let cases = vec![
+        Case {
+            method: Method::GET,
+            template: "/api/v1/me",
+            path: "/api/v1/me".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/partners",
+            path: "/api/v1/partners".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/partners",
+            path: "/api/v1/partners".into(),
+            body: Some(json!({"name": "New Partner", "partner_type": "msp", "region": "APAC"})),
+            expect: [401, 201, 403, 403, 403, 403, 403, 403, 403],
+        },
+        // Another firm's organisation is "not found" to partner staff and to a PAM who does not manage it.
+        Case {
+            method: Method::GET,
+            template: "/api/v1/partners/{id}",
+            path: format!("/api/v1/partners/{globex}"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/people",
+            path: "/api/v1/people".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/people",
+            path: "/api/v1/people".into(),
+            body: Some(
+                json!({"email": "x@example.com", "display_name": "X", "roles": ["learner"], "partner_id": globex}),
+            ),
+            // Only the program admin may add someone to Globex; the Acme admin is refused.
+            expect: [401, 201, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/people/{id}",
+            path: format!("/api/v1/people/{globex_person}"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/people/{id}/email-change",
+            path: format!("/api/v1/people/{globex_person}/email-change"),
+            body: Some(json!({"email": "moved@globex.example"})),
+            expect: [401, 202, 404, 403, 403, 404, 404, 403, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/people/{id}/email-change",
+            path: format!("/api/v1/people/{acme_learner}/email-change"),
+            body: Some(json!({"email": "PLACEHOLDER"})),
+            // Acme's admin and the learner themself may change it; the PAM of Acme sees but may not.
+            expect: [401, 202, 403, 403, 403, 202, 202, 403, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/email-change/confirm",
+            path: "/api/v1/email-change/confirm".into(),
+            body: Some(json!({"token": "not-a-real-token"})),
+            expect: [422, 422, 422, 422, 422, 422, 422, 422, 422],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/tokens",
+            path: "/api/v1/tokens".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/tokens",
+            path: "/api/v1/tokens".into(),
+            body: Some(json!({"name": "crm", "scopes": ["people:read"]})),
+            expect: [401, 201, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::DELETE,
+            template: "/api/v1/tokens/{id}",
+            path: "/api/v1/tokens/does-not-exist".into(),
+            body: None,
+            expect: [401, 404, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/audit/events",
+            path: "/api/v1/audit/events".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 200],
+        },
+    ];
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        for ((who, auth), expected) in callers.iter().zip(case.expect) {
+            let body = case.body.clone().map(|mut b| {
+                if b.get("email").is_some() {
+                    b["email"] = json!(unique_email());
+                }
+                if b.get("name").is_some_and(|n| n == "New Partner") {
+                    b["name"] = json!(format!("New Partner {}", unique_email()));
+                }
+                b
+            });
+            let response = t.request(case.method.clone(), &case.path, auth, body).await;
+            if response.status.as_u16() != expected {
+                failures.push(format!(
+                    "{} {} as {who}: expected {expected}, got {} {}",
+                    case.method, case.path, response.status, response.body
+                ));
+            }
+            if !response.status.is_success() {
+                assert_eq!(
+                    response.header("content-type"),
+                    Some("application/problem+json"),
+                    "{} {} as {who}",
+                    case.method,
+                    case.path
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization mismatches:\n{}",
+        failures.join("\n")
+    );
+
+    // Revoking a real token is the admin's alone.
+    let admin = &callers[1].1;
+    let revoke = t
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{token_id}"),
+            admin,
+            None,
+        )
+        .await;
+    assert_eq!(revoke.status, 200, "{}", revoke.body);
+
+    // Every operation the API documents has a row above, so a new endpoint cannot skip this test.
+    let documented: BTreeSet<(String, String)> = accredit_web::openapi()
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(move |(method, _)| (method.to_owned(), path.clone()))
+        })
+        .collect();
+    let tested: BTreeSet<(String, String)> = cases
+        .iter()
+        .map(|c| (c.method.to_string(), c.template.to_owned()))
+        .collect();
+    let untested: Vec<_> = documented.difference(&tested).collect();
+    assert!(
+        untested.is_empty(),
+        "endpoints without authorization cases: {untested:?}"
+    );
+}
+
+fn emails(response: &crate::support::TestResponse) -> BTreeSet<String> {
+    response
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["email"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn names(response: &crate::support::TestResponse) -> BTreeSet<String> {
+    response
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn lists_show_each_caller_only_what_they_may_see(t: TestApp) {
+    let w = t.world().await;
+    let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+
+    let acme_admin = t.login(&w.acme_admin.email).await;
+    let people = t.get("/api/v1/people", &acme_admin).await;
+    assert_eq!(
+        emails(&people),
+        set(&[&w.acme_admin.email, &w.acme_learner.email])
+    );
+    assert!(!people.body.contains("globex"), "{}", people.body);
+    assert_eq!(
+        names(&t.get("/api/v1/partners", &acme_admin).await),
+        set(&["Acme"])
+    );
+
+    let learner = t.login(&w.acme_learner.email).await;
+    assert_eq!(
+        emails(&t.get("/api/v1/people", &learner).await),
+        set(&[&w.acme_learner.email])
+    );
+    assert_eq!(
+        names(&t.get("/api/v1/partners", &learner).await),
+        set(&["Acme"])
+    );
+
+    let pam = t.login(&w.pam.email).await;
+    assert_eq!(
+        emails(&t.get("/api/v1/people", &pam).await),
+        set(&[&w.acme_admin.email, &w.acme_learner.email])
+    );
+    assert_eq!(
+        names(&t.get("/api/v1/partners", &pam).await),
+        set(&["Acme"])
+    );
+
+    let globex_admin = t.login(&w.globex_admin.email).await;
+    assert_eq!(
+        emails(&t.get("/api/v1/people", &globex_admin).await),
+        set(&[&w.globex_admin.email, &w.globex_learner.email])
+    );
+
+    let admin = t.login(&w.admin.email).await;
+    assert_eq!(emails(&t.get("/api/v1/people", &admin).await).len(), 8);
+    assert_eq!(
+        names(&t.get("/api/v1/partners", &admin).await),
+        set(&["Acme", "Globex"])
+    );
+
+    // The home page of a partner admin lists their firm and colleagues, and nothing of Globex.
+    let home = t.get("/", &acme_admin).await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains(&w.acme_learner.email), "{}", home.body);
+    assert!(
+        !home.body.contains("Globex") && !home.body.contains("globex.example"),
+        "{}",
+        home.body
+    );
+}
+
+async fn pages_refuse_what_the_caller_may_not_do(t: TestApp) {
+    let w = t.world().await;
+    let anonymous = t.get("/", &Auth::Anonymous).await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(anonymous.header("location"), Some("/login"));
+    assert_eq!(t.get("/admin/tokens", &Auth::Anonymous).await.status, 303);
+
+    for email in [
+        &w.pam.email,
+        &w.reviewer.email,
+        &w.proctor.email,
+        &w.acme_admin.email,
+        &w.acme_learner.email,
+    ] {
+        let auth = t.login(email).await;
+        assert_eq!(t.get("/", &auth).await.status, 200, "{email}");
+        let tokens = t.get("/admin/tokens", &auth).await;
+        assert_eq!(tokens.status, 403, "{email}: {}", tokens.body);
+        assert!(
+            tokens.body.contains("only program admins"),
+            "{}",
+            tokens.body
+        );
+    }
+    let admin = t.login(&w.admin.email).await;
+    let tokens = t.get("/admin/tokens", &admin).await;
+    assert_eq!(tokens.status, 200);
+    assert!(tokens.body.contains("Create a token"));
+}

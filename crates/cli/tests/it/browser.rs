@@ -1,0 +1,242 @@
+//! A real browser against a real `accredit serve --demo`: Debian's Chromium driven through
+//! chromedriver. Skipped (and said so) when chromedriver is absent, unless
+//! `ACCREDIT_TEST_REQUIRE_BROWSER=1`.
+
+use crate::support::{Backend, TestDb};
+use fantoccini::{ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+const DEMO_PASSWORD: &str = "browser-demo-password";
+
+fn chromedriver() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        if std::env::var("ACCREDIT_TEST_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "ACCREDIT_TEST_REQUIRE_BROWSER=1 but chromedriver is not installed (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!(
+            "SKIPPED browser test: chromedriver not installed (apt-get install chromium chromium-driver)"
+        );
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `accredit serve --demo` and returns it with the URL it printed.
+async fn start_demo_server(data_dir: &Path, database_url: Option<&str>) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_accredit"));
+    command
+        .current_dir(data_dir)
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo-password",
+            DEMO_PASSWORD,
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    let mut child = command.spawn().expect("start accredit serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("Accredit is running at ") {
+                return url.to_owned();
+            }
+        }
+        panic!("accredit serve exited before it was ready");
+    })
+    .await
+    .expect("server ready within a minute");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+async fn start_chromedriver(path: &Path) -> (Child, u16) {
+    let port = free_port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (child, port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on port {port}");
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sign_in_through_the_login_page(backend: Backend) {
+    let Some(driver_path) = chromedriver() else {
+        return;
+    };
+    let db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match TestDb::create(backend).await {
+            Some(db) => Some(db),
+            None => return,
+        },
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) =
+        start_demo_server(dir.path(), db.as_ref().map(|d| d.url.as_str())).await;
+    let (_driver, port) = start_chromedriver(&driver_path).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session");
+
+    let result = async {
+        // Signed-out visitors land on the login page.
+        browser.goto(&base).await?;
+        assert!(browser.current_url().await?.as_str().ends_with("/login"));
+
+        // A wrong password is refused with a visible message.
+        browser
+            .find(Locator::Id("email"))
+            .await?
+            .send_keys("admin@meridian.example")
+            .await?;
+        browser
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys("wrong password!")
+            .await?;
+        browser
+            .find(Locator::Css("main button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let error = browser
+            .wait()
+            .for_element(Locator::Id("login-error"))
+            .await?;
+        assert!(
+            error
+                .text()
+                .await?
+                .contains("email address or password is wrong")
+        );
+
+        // The keyboard alone signs in: the address is kept, type the password, press Enter.
+        let email = browser.find(Locator::Id("email")).await?;
+        assert_eq!(
+            email.prop("value").await?.as_deref(),
+            Some("admin@meridian.example")
+        );
+        browser
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys(&format!("{DEMO_PASSWORD}\u{E007}"))
+            .await?;
+        let heading = browser.wait().for_element(Locator::Css("main h1")).await?;
+        assert_eq!(heading.text().await?, "Welcome, Maya Okafor");
+        let body = browser.find(Locator::Css("main")).await?.text().await?;
+        assert!(
+            body.contains("Program admin") && body.contains("Meridian Cloud"),
+            "{body}"
+        );
+        assert!(
+            body.contains("Acme Integrations") && body.contains("Bluebird Health Distribution"),
+            "{body}"
+        );
+        let png = browser.screenshot().await?;
+        let name = format!(
+            "home-program-admin-{}.png",
+            if db.is_some() { "postgres" } else { "sqlite" }
+        );
+        std::fs::write(screenshot_dir().join(name), png).unwrap();
+
+        // Signing out returns to the login page, and the home page is closed again.
+        browser
+            .find(Locator::Css(".signout button"))
+            .await?
+            .click()
+            .await?;
+        browser.wait().for_element(Locator::Id("password")).await?;
+        browser.goto(&base).await?;
+        assert!(browser.current_url().await?.as_str().ends_with("/login"));
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("browser journey");
+
+    // SIGTERM stops the server gracefully with a zero exit.
+    let pid = server.id().expect("server pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), server.wait())
+        .await
+        .expect("server stops")
+        .unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_and_out_in_a_real_browser_on_sqlite() {
+    sign_in_through_the_login_page(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_and_out_in_a_real_browser_on_postgres() {
+    sign_in_through_the_login_page(Backend::Postgres).await;
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real router, use cases and database, on SQLite and on PostgreSQL.
+
+mod support;
+
+mod access;
+mod accounts;
+mod audit;
+mod browser;
+mod cli;
+mod ops;
+mod sessions;
