@@ -82,9 +82,18 @@ fn partner_from_row(row: &AnyRow) -> anyhow::Result<Partner> {
     })
 }
 
-const SELECT_PARTNERS: &str = "SELECT id, name, partner_type, region, account_manager_id, deactivated_at, created_at FROM partners";
-const SELECT_PEOPLE: &str =
-    "SELECT id, partner_id, display_name, email, deactivated_at, created_at FROM people";
+macro_rules! select_partners {
+    () => {
+        "SELECT id, name, partner_type, region, account_manager_id, deactivated_at, created_at FROM partners"
+    };
+}
+macro_rules! select_people {
+    () => {
+        "SELECT id, partner_id, display_name, email, deactivated_at, created_at FROM people"
+    };
+}
+const SELECT_PARTNERS: &str = select_partners!();
+const SELECT_PEOPLE: &str = select_people!();
 
 /// A visibility as a SQL condition on the people table, with its bind values.
 fn people_filter(visibility: &Visibility) -> (String, Vec<String>) {
@@ -117,23 +126,6 @@ fn partner_in(column: &str, partners: &[PartnerId]) -> (String, Vec<String>) {
 }
 
 impl App {
-    async fn person_from_row(&self, conn: &mut AnyConnection, row: &AnyRow) -> AppResult<Person> {
-        let id: String = row.try_get("id").context("person id")?;
-        let roles = load_roles(conn, &id).await?;
-        Ok(Person {
-            roles,
-            partner_id: row.try_get("partner_id").context("partner_id")?,
-            display_name: row.try_get("display_name").context("display_name")?,
-            email: row.try_get("email").context("email")?,
-            active: row
-                .try_get::<Option<String>, _>("deactivated_at")
-                .context("deactivated_at")?
-                .is_none(),
-            created_at: row.try_get("created_at").context("created_at")?,
-            id,
-        })
-    }
-
     pub async fn create_partner(&self, ctx: &Ctx, input: NewPartner) -> AppResult<Partner> {
         ctx.authorize(&Action::CreatePartner, "partner")?;
         let mut problems = Vec::new();
@@ -196,11 +188,9 @@ impl App {
             }),
         )
         .await?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PARTNERS} WHERE id = $1")))
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let partner = partner_from_row(&row)?;
+        let partner = fetch_partner(&mut tx, &id)
+            .await?
+            .context("reading the new partner")?;
         tx.commit().await?;
         Ok(partner)
     }
@@ -223,12 +213,10 @@ impl App {
     pub async fn get_partner(&self, ctx: &Ctx, id: &str) -> AppResult<Partner> {
         let what = format!("partner `{id}`");
         ctx.authorize(&Action::ReadPartner(&PartnerId::from(id)), &what)?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PARTNERS} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(self.db.reader())
+        let mut conn = self.db.reader().acquire().await?;
+        fetch_partner(&mut conn, id)
             .await?
-            .ok_or(AppError::NotFound(what))?;
-        Ok(partner_from_row(&row)?)
+            .ok_or(AppError::NotFound(what))
     }
 
     pub async fn create_person(&self, ctx: &Ctx, input: NewPerson) -> AppResult<Person> {
@@ -315,11 +303,9 @@ impl App {
             }),
         )
         .await?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PEOPLE} WHERE id = $1")))
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let person = self.person_from_row(&mut tx, &row).await?;
+        let person = fetch_person(&mut tx, &id)
+            .await?
+            .context("reading the person back")?;
         tx.commit().await?;
         Ok(person)
     }
@@ -327,35 +313,45 @@ impl App {
     pub async fn list_people(&self, ctx: &Ctx) -> AppResult<Vec<Person>> {
         ctx.authorize(&Action::ListPeople, "people")?;
         let (condition, binds) = people_filter(&ctx.principal.visibility());
-        let sql = format!("{SELECT_PEOPLE} WHERE {condition} ORDER BY display_name, id");
-        let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
-        for value in &binds {
-            query = query.bind(value);
-        }
+        let people_sql = format!("{SELECT_PEOPLE} WHERE {condition} ORDER BY display_name, id");
+        // One query for everyone's roles, filtered the same way, instead of one per person.
+        let roles_sql = format!(
+            "SELECT r.person_id, r.role FROM person_roles r JOIN people ON people.id = r.person_id WHERE {condition}"
+        );
         let mut conn = self.db.reader().acquire().await?;
-        let rows = query.fetch_all(&mut *conn).await?;
-        let mut people = Vec::with_capacity(rows.len());
-        for row in &rows {
-            people.push(self.person_from_row(&mut conn, row).await?);
+        let mut people_query = sqlx::query(AssertSqlSafe(people_sql.as_str()));
+        let mut roles_query = sqlx::query(AssertSqlSafe(roles_sql.as_str()));
+        for value in &binds {
+            people_query = people_query.bind(value);
+            roles_query = roles_query.bind(value);
         }
-        Ok(people)
+        let rows = people_query.fetch_all(&mut *conn).await?;
+        let mut roles: std::collections::HashMap<String, Vec<Role>> =
+            std::collections::HashMap::new();
+        for row in roles_query.fetch_all(&mut *conn).await? {
+            let person: String = row.try_get("person_id").context("person_id")?;
+            let role: String = row.try_get("role").context("role")?;
+            roles.entry(person).or_default().push(role.parse()?);
+        }
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id").context("person id")?;
+                let mut person_roles = roles.remove(&id).unwrap_or_default();
+                person_roles.sort();
+                person_from_parts(row, id, person_roles)
+            })
+            .collect()
     }
 
     pub async fn get_person(&self, ctx: &Ctx, id: &str) -> AppResult<Person> {
         let what = format!("person `{id}`");
         let mut conn = self.db.reader().acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PEOPLE} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let person = fetch_person(&mut conn, id).await?;
         // Absent and invisible look the same from outside.
-        let partner = match &row {
-            Some(row) => row
-                .try_get::<Option<String>, _>("partner_id")
-                .context("partner_id")?,
-            None => None,
-        };
-        let partner = partner.map(PartnerId);
+        let partner = person
+            .as_ref()
+            .and_then(|p| p.partner_id.clone())
+            .map(PartnerId);
         ctx.authorize(
             &Action::ReadPerson {
                 person: &PersonId::from(id),
@@ -363,8 +359,7 @@ impl App {
             },
             &what,
         )?;
-        let row = row.ok_or(AppError::NotFound(what))?;
-        self.person_from_row(&mut conn, &row).await
+        person.ok_or(AppError::NotFound(what))
     }
 
     /// Starts a change of email address: a confirmation link goes to the new address, and the
@@ -502,11 +497,9 @@ impl App {
             serde_json::json!({ "from": old_email, "to": new_email.as_str() }),
         )
         .await?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_PEOPLE} WHERE id = $1")))
-            .bind(&person_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let person = self.person_from_row(&mut tx, &row).await?;
+        let person = fetch_person(&mut tx, &person_id)
+            .await?
+            .context("reading the person back")?;
         tx.commit().await?;
         Ok(person)
     }
@@ -538,6 +531,43 @@ impl App {
                 .collect::<Result<_, _>>()?,
         })
     }
+}
+
+async fn fetch_person(conn: &mut AnyConnection, id: &str) -> AppResult<Option<Person>> {
+    let row = sqlx::query(concat!(select_people!(), " WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => {
+            let roles = load_roles(conn, id).await?;
+            Ok(Some(person_from_parts(&row, id.to_owned(), roles)?))
+        }
+        None => Ok(None),
+    }
+}
+
+async fn fetch_partner(conn: &mut AnyConnection, id: &str) -> AppResult<Option<Partner>> {
+    let row = sqlx::query(concat!(select_partners!(), " WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(partner_from_row).transpose()?)
+}
+
+fn person_from_parts(row: &AnyRow, id: String, roles: Vec<Role>) -> AppResult<Person> {
+    Ok(Person {
+        roles,
+        partner_id: row.try_get("partner_id").context("partner_id")?,
+        display_name: row.try_get("display_name").context("display_name")?,
+        email: row.try_get("email").context("email")?,
+        active: row
+            .try_get::<Option<String>, _>("deactivated_at")
+            .context("deactivated_at")?
+            .is_none(),
+        created_at: row.try_get("created_at").context("created_at")?,
+        id,
+    })
 }
 
 async fn load_roles(conn: &mut AnyConnection, person_id: &str) -> AppResult<Vec<Role>> {

@@ -7,7 +7,6 @@ use crate::{App, Ctx, audit};
 use accredit_domain::{Action, Email, Principal, Scope};
 use anyhow::Context as _;
 use serde::Serialize;
-use sqlx::AssertSqlSafe;
 use sqlx::Row as _;
 
 /// Prefix of API tokens, so a leaked one is recognisable (and findable by secret scanners).
@@ -72,7 +71,19 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<ApiToken> {
     })
 }
 
-const SELECT_TOKENS: &str = "SELECT id, name, hint, scopes, created_by, created_at, last_used_at, revoked_at FROM api_tokens";
+macro_rules! select_tokens {
+    () => {
+        "SELECT id, name, hint, scopes, created_by, created_at, last_used_at, revoked_at FROM api_tokens"
+    };
+}
+
+async fn fetch_token(conn: &mut sqlx::AnyConnection, id: &str) -> AppResult<Option<ApiToken>> {
+    let row = sqlx::query(concat!(select_tokens!(), " WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(token_from_row).transpose()?)
+}
 
 impl App {
     /// Checks a password and opens a session. Repeated failures for one address are throttled.
@@ -232,9 +243,10 @@ impl App {
         if !bearer.starts_with(TOKEN_PREFIX) {
             return Err(unknown());
         }
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "{SELECT_TOKENS} WHERE secret_hash = $1 AND revoked_at IS NULL"
-        )))
+        let row = sqlx::query(concat!(
+            select_tokens!(),
+            " WHERE secret_hash = $1 AND revoked_at IS NULL"
+        ))
         .bind(sha256_hex(bearer))
         .fetch_optional(self.db.reader())
         .await?
@@ -313,22 +325,18 @@ impl App {
             serde_json::json!({ "name": name, "scopes": scope_text }),
         )
         .await?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_TOKENS} WHERE id = $1")))
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let token = token_from_row(&row)?;
+        let token = fetch_token(&mut tx, &id)
+            .await?
+            .context("reading the new token")?;
         tx.commit().await?;
         Ok(IssuedToken { token, secret })
     }
 
     pub async fn list_api_tokens(&self, ctx: &Ctx) -> AppResult<Vec<ApiToken>> {
         ctx.authorize(&Action::ManageApiTokens, "API tokens")?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "{SELECT_TOKENS} ORDER BY created_at DESC, id"
-        )))
-        .fetch_all(self.db.reader())
-        .await?;
+        let rows = sqlx::query(concat!(select_tokens!(), " ORDER BY created_at DESC, id"))
+            .fetch_all(self.db.reader())
+            .await?;
         Ok(rows
             .iter()
             .map(token_from_row)
@@ -339,12 +347,9 @@ impl App {
         ctx.authorize(&Action::ManageApiTokens, "API tokens")?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        let row = sqlx::query(AssertSqlSafe(format!("{SELECT_TOKENS} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *tx)
+        let token = fetch_token(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("API token `{id}`")))?;
-        let token = token_from_row(&row)?;
         if token.revoked_at.is_some() {
             return Err(AppError::Conflict(format!(
                 "API token `{id}` is already revoked"

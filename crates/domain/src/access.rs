@@ -141,16 +141,7 @@ impl fmt::Display for Scope {
 impl FromStr for Scope {
     type Err = InvalidInput;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = Scope::ALL.iter().map(|s| s.as_str()).collect();
-                InvalidInput::new(
-                    "scopes",
-                    format!("unknown scope `{s}`; expected one of {}", known.join(", ")),
-                )
-            })
+        crate::identity::parse_name("scopes", "scope", s, &Scope::ALL, Scope::as_str)
     }
 }
 

@@ -21,6 +21,29 @@ impl InvalidInput {
     }
 }
 
+/// Parses one of a closed set of names; an unknown name is refused with the list of known ones.
+pub(crate) fn parse_name<T: Copy>(
+    field: &str,
+    kind: &str,
+    raw: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, InvalidInput> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == raw)
+        .ok_or_else(|| {
+            let known: Vec<_> = all.iter().map(|v| name(*v)).collect();
+            InvalidInput::new(
+                field,
+                format!(
+                    "unknown {kind} `{raw}`; expected one of {}",
+                    known.join(", ")
+                ),
+            )
+        })
+}
+
 /// Which side of the program a role belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,16 +131,7 @@ impl FromStr for Role {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                InvalidInput::new(
-                    "role",
-                    format!("unknown role `{s}`; expected one of {}", known.join(", ")),
-                )
-            })
+        parse_name("role", "role", s, &Role::ALL, Role::as_str)
     }
 }
 
@@ -159,19 +173,13 @@ impl FromStr for PartnerType {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PartnerType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = PartnerType::ALL.iter().map(|t| t.as_str()).collect();
-                InvalidInput::new(
-                    "partner_type",
-                    format!(
-                        "unknown partner type `{s}`; expected one of {}",
-                        known.join(", ")
-                    ),
-                )
-            })
+        parse_name(
+            "partner_type",
+            "partner type",
+            s,
+            &PartnerType::ALL,
+            PartnerType::as_str,
+        )
     }
 }
 

@@ -344,4 +344,79 @@ async fn pages_refuse_what_the_caller_may_not_do(t: TestApp) {
     let tokens = t.get("/admin/tokens", &admin).await;
     assert_eq!(tokens.status, 200);
     assert!(tokens.body.contains("Create a token"));
+
+    // Form posts are authorized like the API, even with a valid CSRF token.
+    let issued = t
+        .app
+        .create_api_token(&accredit_app::Ctx::system(), "kept", "people:read")
+        .await
+        .unwrap();
+    let Auth::Session(learner) = t.login(&w.acme_learner.email).await else {
+        unreachable!()
+    };
+    let form = |path: String, body: String| {
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(
+                axum::http::header::COOKIE,
+                format!("accredit_session={}", learner.cookie),
+            )
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let create = t
+        .send(form(
+            "/admin/tokens".into(),
+            format!("csrf={}&name=x&scope=audit%3Aread", learner.csrf),
+        ))
+        .await;
+    assert_eq!(create.status, 403);
+    let revoke = t
+        .send(form(
+            format!("/admin/tokens/{}/revoke", issued.token.id),
+            format!("csrf={}", learner.csrf),
+        ))
+        .await;
+    assert_eq!(revoke.status, 403);
+    assert!(
+        t.app.token_principal(&issued.secret).await.is_ok(),
+        "still valid"
+    );
+    assert_eq!(
+        t.app
+            .list_api_tokens(&accredit_app::Ctx::system())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Signing out needs a session; the login and confirmation forms need none.
+    let logout = t
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/logout")
+                .header(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(axum::body::Body::from("csrf=x"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(logout.status, 303);
+    assert_eq!(logout.header("location"), Some("/login"));
+    assert_eq!(t.get("/login", &Auth::Anonymous).await.status, 200);
+    assert_eq!(
+        t.get("/email/confirm?token=abc", &Auth::Anonymous)
+            .await
+            .status,
+        200
+    );
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     malformed_json_bodies_are_refused_with_line_and_field,
     partner_admins_add_staff_to_their_own_firm,
     a_duplicate_email_is_a_conflict_and_nothing_is_written,
+    the_confirmation_page_changes_the_address,
 );
 
 async fn a_verified_email_change_keeps_the_person_and_their_records(t: TestApp) {
@@ -326,4 +327,59 @@ async fn a_duplicate_email_is_a_conflict_and_nothing_is_written(t: TestApp) {
     assert_eq!(before, after);
     let people = t.get("/api/v1/people", &admin).await.json();
     assert_eq!(people.as_array().unwrap().len(), 8);
+}
+
+async fn the_confirmation_page_changes_the_address(t: TestApp) {
+    let w = t.world().await;
+    let ctx = accredit_app::Ctx::system();
+    t.app
+        .request_email_change(&ctx, &w.globex_learner.id, "renamed@globex.example")
+        .await
+        .unwrap();
+    let token = t.app.pending_messages(None).await.unwrap()[0].payload["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Opening the link changes nothing (mail scanners open links); the button does.
+    let page = t
+        .get(&format!("/email/confirm?token={token}"), &Auth::Anonymous)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("value=\"{token}\"")));
+    let csrf = page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("accredit_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("form cookie");
+    assert_eq!(
+        t.app
+            .get_person(&ctx, &w.globex_learner.id)
+            .await
+            .unwrap()
+            .email,
+        w.globex_learner.email
+    );
+
+    let confirm = |csrf_field: String| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/email/confirm")
+            .header(header::COOKIE, format!("accredit_csrf={csrf}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={token}&csrf={csrf_field}")))
+            .unwrap()
+    };
+    assert_eq!(t.send(confirm("forged".into())).await.status, 403);
+    let done = t.send(confirm(csrf.clone())).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body
+            .contains("You now sign in as renamed@globex.example")
+    );
+    let person = t.app.get_person(&ctx, &w.globex_learner.id).await.unwrap();
+    assert_eq!(person.email, "renamed@globex.example");
 }
