@@ -20,7 +20,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the web portal, the JSON API and background jobs.
+    /// Run the web portal and the JSON API.
     Serve(commands::serve::ServeArgs),
     /// Bring the database schema up to date.
     Migrate,

@@ -1,4 +1,4 @@
-//! `accredit serve`: the portal, the API and (in later versions) the background jobs.
+//! `accredit serve`: the portal and the JSON API.
 
 use crate::CliError;
 use crate::config::{GlobalArgs, ServerArgs, sqlite_url};
