@@ -93,8 +93,10 @@ macro_rules! migrations {
     };
 }
 
-const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite": 1 "0001_foundation");
-const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres": 1 "0001_foundation");
+const SQLITE_MIGRATIONS: &[Migration] =
+    migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs");
+const POSTGRES_MIGRATIONS: &[Migration] =
+    migrations!("postgres": 1 "0001_foundation", 2 "0002_programs");
 
 impl Db {
     /// Connects without touching the schema.

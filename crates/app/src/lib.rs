@@ -8,8 +8,11 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod demo;
+pub mod entitlements;
 pub mod error;
 pub mod outbox;
+pub mod programs;
+pub mod records;
 mod secrets;
 
 use accredit_domain::access::authorize;
@@ -44,11 +47,18 @@ pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
+    /// Benefit decisions held in memory for the entitlement check.
+    pub entitlements: Arc<entitlements::EntitlementIndex>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
-        Self { db, clock, config }
+        Self {
+            db,
+            clock,
+            config,
+            entitlements: Arc::default(),
+        }
     }
 
     pub fn now(&self) -> jiff::Timestamp {

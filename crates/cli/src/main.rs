@@ -33,6 +33,9 @@ enum Command {
     /// Manage API tokens for integrations.
     #[command(subcommand)]
     Token(commands::admin::TokenCommand),
+    /// Validate and apply program files.
+    #[command(subcommand)]
+    Program(commands::program::ProgramCommand),
 }
 
 /// A failure the command line reports: a message for people and an exit code for scripts.
@@ -111,6 +114,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(command) => commands::admin::user(&cli.global, command).await,
         Command::Audit(command) => commands::admin::audit(&cli.global, command).await,
         Command::Token(command) => commands::admin::token(&cli.global, command).await,
+        Command::Program(command) => commands::program::run(&cli.global, command).await,
     }
 }
 

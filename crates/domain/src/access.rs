@@ -91,15 +91,21 @@ pub enum Scope {
     PeopleWrite,
     #[serde(rename = "audit:read")]
     AuditRead,
+    #[serde(rename = "entitlements:read")]
+    EntitlementsRead,
+    #[serde(rename = "programs:write")]
+    ProgramsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::PartnersRead,
         Scope::PartnersWrite,
         Scope::PeopleRead,
         Scope::PeopleWrite,
         Scope::AuditRead,
+        Scope::EntitlementsRead,
+        Scope::ProgramsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +115,8 @@ impl Scope {
             Scope::PeopleRead => "people:read",
             Scope::PeopleWrite => "people:write",
             Scope::AuditRead => "audit:read",
+            Scope::EntitlementsRead => "entitlements:read",
+            Scope::ProgramsWrite => "programs:write",
         }
     }
 
@@ -275,6 +283,19 @@ pub enum Action<'a> {
         person: &'a PersonId,
         partner: Option<&'a PartnerId>,
     },
+    /// Apply program files and enrol partners.
+    ManagePrograms,
+    /// Read program definitions (any signed-in person or token).
+    ReadPrograms,
+    /// Ask what a partner (or one of its people) may do.
+    CheckEntitlement(&'a PartnerId),
+    /// Change a person's details, roles, partner or active state.
+    UpdatePerson {
+        person: &'a PersonId,
+        partner: Option<&'a PartnerId>,
+    },
+    /// Change a partner's details or active state.
+    UpdatePartner(&'a PartnerId),
 }
 
 /// Why an action was refused.
@@ -356,6 +377,44 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
                 return forbidden("partner admins cannot grant vendor roles");
             }
             Ok(())
+        }
+        Action::ManagePrograms => {
+            if admin || principal.has_scope(Scope::ProgramsWrite) {
+                Ok(())
+            } else {
+                forbidden("only program admins apply program files and enrol partners")
+            }
+        }
+        Action::ReadPrograms => Ok(()),
+        Action::CheckEntitlement(partner) => {
+            if principal.has_scope(Scope::EntitlementsRead) || visibility.sees_partner(partner) {
+                Ok(())
+            } else {
+                Err(Denied::Hidden)
+            }
+        }
+        Action::UpdatePartner(partner) => {
+            if !visibility.sees_partner(partner) {
+                return Err(Denied::Hidden);
+            }
+            if admin || principal.has_scope(Scope::PartnersWrite) {
+                Ok(())
+            } else {
+                forbidden("only program admins change partner organisations")
+            }
+        }
+        Action::UpdatePerson { person, partner } => {
+            if !principal.is_person(person) && !visibility.sees_person(person, *partner) {
+                return Err(Denied::Hidden);
+            }
+            let partner_admin_of_firm = principal
+                .actor_with(Role::PartnerAdmin)
+                .is_some_and(|a| partner.is_some() && a.partner_id.as_ref() == *partner);
+            if admin || principal.has_scope(Scope::PeopleWrite) || partner_admin_of_firm {
+                Ok(())
+            } else {
+                forbidden("only program admins and the person's partner admin change people")
+            }
         }
         Action::ChangeEmail { person, partner } => {
             if !principal.is_person(person) && !visibility.sees_person(person, *partner) {

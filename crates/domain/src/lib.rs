@@ -6,7 +6,9 @@
 
 pub mod access;
 pub mod audit;
+pub mod evaluate;
 pub mod identity;
+pub mod program;
 pub mod throttle;
 
 pub use access::{Action, Actor, Denied, PartnerId, PersonId, Principal, Scope, Visibility};

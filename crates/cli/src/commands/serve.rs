@@ -56,6 +56,17 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         demo_accounts = Some((app.load_demo(&password).await?, password));
     }
 
+    app.rebuild_entitlements().await?;
+    if app.db.backend == accredit_app::Backend::Postgres {
+        let follower = app.clone();
+        let url = settings.database_url.clone();
+        tokio::spawn(async move {
+            if let Err(e) = follower.listen_for_changes(&url).await {
+                tracing::error!(error = ?e, "entitlement listener stopped");
+            }
+        });
+    }
+
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .map_err(|e| {

@@ -1,0 +1,455 @@
+//! Evaluating a program's rules against a partner's records: a person's track requirements, a
+//! partner's tier, and the benefits (entitlements) they hold — each answer with its reasons, the
+//! date until which it holds, and what is missing.
+
+use crate::program::{Benefit, Program, Rule, Subject};
+use jiff::civil::Date;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A credential a person holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldCredential {
+    pub track: String,
+    /// The last day the credential is valid.
+    pub valid_until: Date,
+    /// Suspended or revoked credentials count as not held.
+    pub suspended: bool,
+}
+
+/// What the rules may ask about one person.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonRecord {
+    pub person_id: String,
+    pub active: bool,
+    pub credentials: Vec<HeldCredential>,
+    pub modules: Vec<String>,
+    pub exams: Vec<String>,
+    pub practicals: Vec<String>,
+}
+
+/// What the rules may ask about one partner, in one program.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartnerRecord {
+    pub partner_id: String,
+    pub active: bool,
+    pub people: Vec<PersonRecord>,
+    /// Approved practical submissions by practical id.
+    pub approved_practicals: BTreeMap<String, u32>,
+    pub health_score: Option<f64>,
+}
+
+/// The result of evaluating a rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub passed: bool,
+    /// When passed: the last day it still holds (`None`: no end in sight).
+    pub until: Option<Date>,
+    /// When passed: why, in words.
+    pub basis: Vec<String>,
+    /// When failed: what is missing, in words, first the nearest step.
+    pub missing: Vec<String>,
+}
+
+impl Outcome {
+    fn pass(until: Option<Date>, basis: String) -> Self {
+        Self {
+            passed: true,
+            until,
+            basis: vec![basis],
+            missing: vec![],
+        }
+    }
+
+    fn fail(missing: String) -> Self {
+        Self {
+            passed: false,
+            until: None,
+            basis: vec![],
+            missing: vec![missing],
+        }
+    }
+}
+
+impl HeldCredential {
+    pub fn is_current(&self, today: Date) -> bool {
+        !self.suspended && today <= self.valid_until
+    }
+}
+
+impl PersonRecord {
+    /// The current credential of a track with the latest end, if any.
+    pub fn current_credential(&self, track: &str, today: Date) -> Option<&HeldCredential> {
+        self.credentials
+            .iter()
+            .filter(|c| c.track == track && c.is_current(today))
+            .max_by_key(|c| c.valid_until)
+    }
+
+    fn lapsed_credential(&self, track: &str, today: Date) -> Option<&HeldCredential> {
+        self.credentials
+            .iter()
+            .filter(|c| c.track == track && !c.suspended && c.valid_until < today)
+            .max_by_key(|c| c.valid_until)
+    }
+}
+
+/// The context a rule is evaluated in.
+pub struct Evaluation<'a> {
+    pub program: &'a Program,
+    pub today: Date,
+    pub partner: &'a PartnerRecord,
+    /// The partner's tier so far (index into `program.tiers`).
+    pub tier: Option<usize>,
+}
+
+impl Evaluation<'_> {
+    /// Evaluates `rule` for `person` (person-level rules) or the partner (partner-level rules).
+    pub fn rule(&self, rule: &Rule, person: Option<&PersonRecord>) -> Outcome {
+        let p = self.program;
+        let title = |id: &str| p.title_of(id);
+        match rule {
+            Rule::All(rules) => {
+                let outcomes: Vec<_> = rules.iter().map(|r| self.rule(r, person)).collect();
+                let passed = outcomes.iter().all(|o| o.passed);
+                Outcome {
+                    passed,
+                    until: if passed {
+                        outcomes.iter().filter_map(|o| o.until).min()
+                    } else {
+                        None
+                    },
+                    basis: if passed {
+                        outcomes.iter().flat_map(|o| o.basis.clone()).collect()
+                    } else {
+                        vec![]
+                    },
+                    missing: outcomes.into_iter().flat_map(|o| o.missing).collect(),
+                }
+            }
+            Rule::Any(rules) => {
+                let outcomes: Vec<_> = rules.iter().map(|r| self.rule(r, person)).collect();
+                let best = outcomes
+                    .iter()
+                    .filter(|o| o.passed)
+                    // No end beats any end; otherwise the latest end.
+                    .max_by_key(|o| o.until.map_or((1, Date::MAX), |d| (0, d)));
+                match best {
+                    Some(best) => best.clone(),
+                    None => Outcome {
+                        passed: false,
+                        until: None,
+                        basis: vec![],
+                        missing: vec![format!(
+                            "one of: {}",
+                            outcomes
+                                .iter()
+                                .map(|o| o.missing.join(" and "))
+                                .collect::<Vec<_>>()
+                                .join("; or ")
+                        )],
+                    },
+                }
+            }
+            Rule::Module(id) => match person {
+                Some(person) if person.modules.contains(id) => {
+                    Outcome::pass(None, format!("completed module “{}”", title(id)))
+                }
+                _ => Outcome::fail(format!("complete module “{}”", title(id))),
+            },
+            Rule::Exam(id) => match person {
+                Some(person) if person.exams.contains(id) => {
+                    Outcome::pass(None, format!("passed exam “{}”", title(id)))
+                }
+                _ => Outcome::fail(format!("pass exam “{}”", title(id))),
+            },
+            Rule::Practical(id) => match person {
+                Some(person) if person.practicals.contains(id) => {
+                    Outcome::pass(None, format!("practical “{}” approved", title(id)))
+                }
+                _ => Outcome::fail(format!("have practical “{}” approved", title(id))),
+            },
+            Rule::Credential(track) => {
+                let Some(person) = person else {
+                    return Outcome::fail(format!("hold a current “{}” credential", title(track)));
+                };
+                match person.current_credential(track, self.today) {
+                    Some(c) => Outcome::pass(
+                        Some(c.valid_until),
+                        format!("holds “{}”, valid until {}", title(track), c.valid_until),
+                    ),
+                    None => match person.lapsed_credential(track, self.today) {
+                        Some(lapsed) => Outcome::fail(format!(
+                            "renew “{}”: the credential expired after {}",
+                            title(track),
+                            lapsed.valid_until
+                        )),
+                        None => Outcome::fail(format!("earn the “{}” credential", title(track))),
+                    },
+                }
+            }
+            Rule::Tier(id) => {
+                let wanted = p.tier_rank(id).unwrap_or(usize::MAX);
+                match self.tier {
+                    Some(current) if current >= wanted => Outcome::pass(
+                        None,
+                        format!("partner is at tier {}", p.tiers[current].name),
+                    ),
+                    current => Outcome::fail(format!(
+                        "reach tier {} (now {})",
+                        title(id),
+                        current.map_or("none", |c| p.tiers[c].name.as_str())
+                    )),
+                }
+            }
+            Rule::PeopleWithCredential { track, at_least } => {
+                let mut ends: Vec<Date> = self
+                    .partner
+                    .people
+                    .iter()
+                    .filter(|person| person.active)
+                    .filter_map(|person| person.current_credential(track, self.today))
+                    .map(|c| c.valid_until)
+                    .collect();
+                ends.sort_unstable_by(|a, b| b.cmp(a));
+                let have = ends.len() as u32;
+                let need = *at_least;
+                if have >= need {
+                    Outcome::pass(
+                        // It holds until the need-th longest-valid credential lapses.
+                        ends.get(need.saturating_sub(1) as usize).copied(),
+                        format!(
+                            "{have} {} a current “{}” credential ({need} required)",
+                            if have == 1 {
+                                "person holds"
+                            } else {
+                                "people hold"
+                            },
+                            title(track)
+                        ),
+                    )
+                } else {
+                    let lapsed = self
+                        .partner
+                        .people
+                        .iter()
+                        .filter(|person| person.active)
+                        .filter(|person| person.current_credential(track, self.today).is_none())
+                        .filter(|person| person.lapsed_credential(track, self.today).is_some())
+                        .count();
+                    let more = need - have;
+                    let mut text = format!(
+                        "{more} more {} a current “{}” credential ({have} of {need} hold one",
+                        if more == 1 {
+                            "person needs"
+                        } else {
+                            "people need"
+                        },
+                        title(track)
+                    );
+                    if lapsed > 0 {
+                        text.push_str(&format!("; {lapsed} lapsed"));
+                    }
+                    text.push(')');
+                    Outcome::fail(text)
+                }
+            }
+            Rule::ApprovedPracticals {
+                practical,
+                at_least,
+            } => {
+                let have = self
+                    .partner
+                    .approved_practicals
+                    .get(practical)
+                    .copied()
+                    .unwrap_or(0);
+                if have >= *at_least {
+                    Outcome::pass(
+                        None,
+                        format!(
+                            "{have} approved “{}” submissions ({at_least} required)",
+                            title(practical)
+                        ),
+                    )
+                } else {
+                    Outcome::fail(format!(
+                        "{} more approved “{}” {} ({have} of {at_least})",
+                        at_least - have,
+                        title(practical),
+                        if at_least - have == 1 {
+                            "submission"
+                        } else {
+                            "submissions"
+                        }
+                    ))
+                }
+            }
+            Rule::HealthScoreAtLeast(threshold) => {
+                let metric = p
+                    .health
+                    .as_ref()
+                    .map_or("health score", |h| h.metric.as_str());
+                match self.partner.health_score {
+                    Some(score) if score >= *threshold => Outcome::pass(
+                        None,
+                        format!("{metric} {score} meets the threshold {threshold}"),
+                    ),
+                    Some(score) => Outcome::fail(format!(
+                        "raise {metric} to at least {threshold} (latest: {score})"
+                    )),
+                    None => Outcome::fail(format!("report a {metric} of at least {threshold}")),
+                }
+            }
+        }
+    }
+}
+
+/// A partner's standing in one program.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Standing {
+    /// Index into `program.tiers` of the highest tier whose rule holds.
+    pub tier: Option<usize>,
+    /// Each tier's outcome, in rank order.
+    pub tiers: Vec<Outcome>,
+}
+
+/// The partner's tier: the highest whose rule holds, lower tiers evaluated first so a tier rule
+/// may require a lower tier.
+pub fn standing(program: &Program, partner: &PartnerRecord, today: Date) -> Standing {
+    let mut tier = None;
+    let mut outcomes = Vec::with_capacity(program.tiers.len());
+    if !partner.active {
+        return Standing {
+            tier: None,
+            tiers: program
+                .tiers
+                .iter()
+                .map(|_| Outcome::fail("reactivate the partner organisation".into()))
+                .collect(),
+        };
+    }
+    for (rank, t) in program.tiers.iter().enumerate() {
+        let eval = Evaluation {
+            program,
+            today,
+            partner,
+            tier,
+        };
+        let outcome = eval.rule(&t.rule, None);
+        if outcome.passed {
+            tier = Some(rank);
+        }
+        outcomes.push(outcome);
+    }
+    Standing {
+        tier,
+        tiers: outcomes,
+    }
+}
+
+/// An answer to "may this partner (or person) have this benefit?".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Decision {
+    pub allowed: bool,
+    /// One sentence for people.
+    pub reason: String,
+    /// The facts the answer rests on (tier, credentials, ...).
+    pub basis: Vec<String>,
+    /// When allowed: the last day it holds, if it ends.
+    pub until: Option<Date>,
+    /// When denied: the nearest step that would grant it.
+    pub next_action: Option<String>,
+}
+
+impl Decision {
+    pub fn denied(reason: String, next_action: Option<String>) -> Self {
+        Self {
+            allowed: false,
+            reason,
+            basis: vec![],
+            until: None,
+            next_action,
+        }
+    }
+
+    fn from_outcome(benefit: &Benefit, outcome: Outcome) -> Self {
+        if outcome.passed {
+            Decision {
+                allowed: true,
+                reason: format!("{} granted: {}", benefit.name, outcome.basis.join("; ")),
+                basis: outcome.basis,
+                until: outcome.until,
+                next_action: None,
+            }
+        } else {
+            Decision {
+                allowed: false,
+                reason: format!("{} denied: {}", benefit.name, outcome.missing.join("; ")),
+                basis: vec![],
+                until: None,
+                next_action: outcome.missing.into_iter().next(),
+            }
+        }
+    }
+}
+
+/// Decides a partner-level benefit for a partner whose standing is known.
+pub fn decide_for_partner(
+    program: &Program,
+    benefit: &Benefit,
+    partner: &PartnerRecord,
+    standing: &Standing,
+    today: Date,
+) -> Decision {
+    if !partner.active {
+        return Decision::denied(
+            format!(
+                "{} denied: the partner organisation is deactivated",
+                benefit.name
+            ),
+            None,
+        );
+    }
+    debug_assert_eq!(benefit.subject, Subject::Partner);
+    let eval = Evaluation {
+        program,
+        today,
+        partner,
+        tier: standing.tier,
+    };
+    Decision::from_outcome(benefit, eval.rule(&benefit.rule, None))
+}
+
+/// Decides a person-level benefit for one person of the partner.
+pub fn decide_for_person(
+    program: &Program,
+    benefit: &Benefit,
+    partner: &PartnerRecord,
+    standing: &Standing,
+    person: &PersonRecord,
+    today: Date,
+) -> Decision {
+    if !partner.active {
+        return Decision::denied(
+            format!(
+                "{} denied: the partner organisation is deactivated",
+                benefit.name
+            ),
+            None,
+        );
+    }
+    if !person.active {
+        return Decision::denied(
+            format!("{} denied: the person is deactivated", benefit.name),
+            None,
+        );
+    }
+    let eval = Evaluation {
+        program,
+        today,
+        partner,
+        tier: standing.tier,
+    };
+    Decision::from_outcome(benefit, eval.rule(&benefit.rule, Some(person)))
+}

@@ -1,0 +1,4 @@
+//! Parsers and writers that are pure functions of bytes: no I/O, no clock. Every rejection names
+//! where in the input it happened.
+
+pub mod program;
