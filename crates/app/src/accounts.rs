@@ -7,7 +7,8 @@ use crate::secrets::{hash_password, random_secret, sha256_hex};
 use crate::{App, Ctx, audit, outbox};
 use accredit_domain::identity::{check_roles, required_text};
 use accredit_domain::{
-    Action, Actor, Email, NewPassword, PartnerId, PartnerType, PersonId, Role, Visibility,
+    Action, Actor, Email, InvalidInput, NewPassword, PartnerId, PartnerType, PersonId, Role,
+    Visibility,
 };
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,8 @@ pub struct Person {
     pub display_name: String,
     pub email: String,
     pub roles: Vec<Role>,
+    /// The job the person does (sales, technical, ...), which selects their tracks.
+    pub job_role: Option<String>,
     pub active: bool,
     pub created_at: String,
 }
@@ -53,6 +56,8 @@ pub struct NewPerson {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub partner_id: Option<String>,
+    #[serde(default)]
+    pub job_role: Option<String>,
     /// Without a password the person cannot sign in until one is set.
     pub password: Option<String>,
 }
@@ -89,7 +94,7 @@ macro_rules! select_partners {
 }
 macro_rules! select_people {
     () => {
-        "SELECT id, partner_id, display_name, email, deactivated_at, created_at FROM people"
+        "SELECT id, partner_id, display_name, email, job_role, deactivated_at, created_at FROM people"
     };
 }
 const SELECT_PARTNERS: &str = select_partners!();
@@ -245,6 +250,12 @@ impl App {
             Some(raw) => NewPassword::parse(raw).map_err(|e| problems.push(e)).ok(),
             None => None,
         };
+        let job_role = match input.job_role.as_deref() {
+            Some(raw) => required_text("job_role", raw, 50)
+                .map_err(|e| problems.push(e))
+                .ok(),
+            None => None,
+        };
         let (Some(email), Some(name), true) = (email, name, problems.is_empty()) else {
             return Err(AppError::Invalid(problems));
         };
@@ -270,14 +281,15 @@ impl App {
         }
         ensure_email_free(&mut tx, &email).await?;
         sqlx::query(
-            "INSERT INTO people (id, partner_id, display_name, email, password_hash, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO people (id, partner_id, display_name, email, password_hash, job_role, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind(&id)
         .bind(&input.partner_id)
         .bind(&name)
         .bind(email.as_str())
         .bind(&password_hash)
+        .bind(&job_role)
         .bind(format_instant(now))
         .execute(&mut *tx)
         .await?;
@@ -299,14 +311,20 @@ impl App {
             &format!("person:{id}"),
             serde_json::json!({
                 "email": email.as_str(), "display_name": name, "partner_id": input.partner_id,
-                "roles": roles, "password_set": password_hash.is_some(),
+                "roles": roles, "job_role": job_role, "password_set": password_hash.is_some(),
             }),
         )
         .await?;
         let person = fetch_person(&mut tx, &id)
             .await?
             .context("reading the person back")?;
+        let touched: Vec<String> = input.partner_id.iter().cloned().collect();
+        for partner in &touched {
+            self.refresh_standing(&mut tx, ctx, partner, None).await?;
+        }
+        self.notify_changed(&mut tx, &touched).await?;
         tx.commit().await?;
+        self.entitlements_changed(&touched).await?;
         Ok(person)
     }
 
@@ -561,6 +579,7 @@ fn person_from_parts(row: &AnyRow, id: String, roles: Vec<Role>) -> AppResult<Pe
         partner_id: row.try_get("partner_id").context("partner_id")?,
         display_name: row.try_get("display_name").context("display_name")?,
         email: row.try_get("email").context("email")?,
+        job_role: row.try_get("job_role").context("job_role")?,
         active: row
             .try_get::<Option<String>, _>("deactivated_at")
             .context("deactivated_at")?
@@ -593,5 +612,340 @@ async fn ensure_email_free(conn: &mut AnyConnection, email: &Email) -> AppResult
             "the email address `{email}` is already in use"
         ))),
         None => Ok(()),
+    }
+}
+
+/// Changes to a person; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonUpdate {
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    /// An empty string clears the job role.
+    pub job_role: Option<String>,
+    /// Moves the person to another partner organisation (program admins only).
+    pub partner_id: Option<String>,
+    /// `false` deactivates: the person can no longer sign in and stops counting for tiers.
+    pub active: Option<bool>,
+}
+
+/// Changes to a partner organisation; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerUpdate {
+    pub name: Option<String>,
+    pub partner_type: Option<String>,
+    pub region: Option<String>,
+    /// An empty string removes the Partner Account Manager.
+    pub account_manager_id: Option<String>,
+    /// `false` deactivates the partner: every benefit is denied.
+    pub active: Option<bool>,
+}
+
+impl App {
+    /// Updates a person: name, roles, job role, partner, active. Tier and entitlements of every
+    /// partner involved are re-evaluated in the same transaction.
+    pub async fn update_person(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        update: PersonUpdate,
+    ) -> AppResult<Person> {
+        let before = self.get_person(ctx, id).await?;
+        let partner = before.partner_id.clone().map(PartnerId);
+        ctx.authorize(
+            &Action::UpdatePerson {
+                person: &PersonId::from(id),
+                partner: partner.as_ref(),
+            },
+            &format!("person `{id}`"),
+        )?;
+        let moving = update
+            .partner_id
+            .as_ref()
+            .filter(|p| Some(*p) != before.partner_id.as_ref());
+        if moving.is_some() {
+            ctx.authorize(&Action::CreatePartner, "partner")
+                .map_err(|_| {
+                    AppError::Forbidden(
+                        "only program admins move people between partner organisations".into(),
+                    )
+                })?;
+        }
+        let mut problems = Vec::new();
+        let name = match &update.display_name {
+            Some(raw) => required_text("display_name", raw, 200)
+                .map_err(|e| problems.push(e))
+                .ok(),
+            None => Some(before.display_name.clone()),
+        };
+        let roles = update.roles.clone().unwrap_or_else(|| before.roles.clone());
+        let new_partner = moving.cloned().or(before.partner_id.clone());
+        if let Err(e) = check_roles(&roles, new_partner.is_some()) {
+            problems.push(e);
+        }
+        if update.roles.is_some() && roles != before.roles {
+            // Granting roles is creating access: the same rule as adding someone with them.
+            let partner_ref = new_partner.clone().map(PartnerId);
+            ctx.authorize(
+                &Action::CreatePerson {
+                    partner: partner_ref.as_ref(),
+                    roles: &roles,
+                },
+                "partner",
+            )?;
+        }
+        let job_role = match update.job_role.as_deref() {
+            Some("") => None,
+            Some(raw) => required_text("job_role", raw, 50)
+                .map_err(|e| problems.push(e))
+                .ok(),
+            None => before.job_role.clone(),
+        };
+        if ctx.principal.is_person(&PersonId::from(id)) && update.active == Some(false) {
+            problems.push(InvalidInput::new(
+                "active",
+                "you cannot deactivate yourself",
+            ));
+        }
+        let Some(name) = name.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Invalid(problems));
+        };
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        if let Some(target) = moving {
+            let exists =
+                sqlx::query("SELECT id FROM partners WHERE id = $1 AND deactivated_at IS NULL")
+                    .bind(target)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_none() {
+                return Err(AppError::invalid(
+                    "partner_id",
+                    format!("no active partner organisation `{target}`"),
+                ));
+            }
+        }
+        let active = update.active.unwrap_or(before.active);
+        let deactivated_at = if active {
+            None
+        } else {
+            Some(format_instant(now))
+        };
+        sqlx::query(
+            "UPDATE people SET display_name = $1, job_role = $2, partner_id = $3, updated_at = $4,
+                deactivated_at = CASE WHEN $5 = 1 THEN NULL ELSE COALESCE(deactivated_at, $6) END
+             WHERE id = $7",
+        )
+        .bind(&name)
+        .bind(&job_role)
+        .bind(&new_partner)
+        .bind(format_instant(now))
+        .bind(i64::from(active))
+        .bind(&deactivated_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if roles != before.roles {
+            sqlx::query("DELETE FROM person_roles WHERE person_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for role in &roles {
+                sqlx::query("INSERT INTO person_roles (person_id, role) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(role.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if !active {
+            // A deactivated person's sessions end now.
+            sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut changes = serde_json::Map::new();
+        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+            if from != to {
+                changes.insert(field.into(), serde_json::json!({ "from": from, "to": to }));
+            }
+        };
+        note(
+            "display_name",
+            before.display_name.clone().into(),
+            name.clone().into(),
+        );
+        note(
+            "roles",
+            serde_json::json!(before.roles),
+            serde_json::json!(roles),
+        );
+        note(
+            "job_role",
+            serde_json::json!(before.job_role),
+            serde_json::json!(job_role),
+        );
+        note(
+            "partner_id",
+            serde_json::json!(before.partner_id),
+            serde_json::json!(new_partner),
+        );
+        note("active", before.active.into(), active.into());
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "person.updated",
+            &format!("person:{id}"),
+            serde_json::Value::Object(changes),
+        )
+        .await?;
+        let mut touched: Vec<String> = before
+            .partner_id
+            .iter()
+            .chain(new_partner.iter())
+            .cloned()
+            .collect();
+        touched.dedup();
+        for partner in &touched {
+            self.refresh_standing(&mut tx, ctx, partner, None).await?;
+        }
+        self.notify_changed(&mut tx, &touched).await?;
+        let person = fetch_person(&mut tx, id)
+            .await?
+            .context("reading the person back")?;
+        tx.commit().await?;
+        self.entitlements_changed(&touched).await?;
+        Ok(person)
+    }
+
+    /// Updates a partner organisation; deactivating it denies every benefit at once.
+    pub async fn update_partner(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        update: PartnerUpdate,
+    ) -> AppResult<Partner> {
+        let what = format!("partner `{id}`");
+        ctx.authorize(&Action::UpdatePartner(&PartnerId::from(id)), &what)?;
+        let mut conn = self.db.reader().acquire().await?;
+        let before = fetch_partner(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(what.clone()))?;
+        drop(conn);
+        let mut problems = Vec::new();
+        let name = match &update.name {
+            Some(raw) => required_text("name", raw, 200)
+                .map_err(|e| problems.push(e))
+                .ok(),
+            None => Some(before.name.clone()),
+        };
+        let region = match &update.region {
+            Some(raw) => required_text("region", raw, 100)
+                .map_err(|e| problems.push(e))
+                .ok(),
+            None => Some(before.region.clone()),
+        };
+        let partner_type = match &update.partner_type {
+            Some(raw) => raw
+                .parse::<PartnerType>()
+                .map_err(|e| problems.push(e))
+                .ok(),
+            None => Some(before.partner_type),
+        };
+        let (Some(name), Some(region), Some(partner_type), true) =
+            (name, region, partner_type, problems.is_empty())
+        else {
+            return Err(AppError::Invalid(problems));
+        };
+        let manager = match update.account_manager_id.as_deref() {
+            Some("") => None,
+            Some(m) => Some(m.to_owned()),
+            None => before.account_manager_id.clone(),
+        };
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        if let Some(m) = manager
+            .as_ref()
+            .filter(|m| Some(*m) != before.account_manager_id.as_ref())
+        {
+            let roles = load_roles(&mut tx, m).await?;
+            if !roles.contains(&Role::PartnerAccountManager) {
+                return Err(AppError::invalid(
+                    "account_manager_id",
+                    format!("`{m}` is not a Partner Account Manager"),
+                ));
+            }
+        }
+        if name != before.name {
+            let taken = sqlx::query("SELECT id FROM partners WHERE name = $1 AND id <> $2")
+                .bind(&name)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if taken.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "a partner named `{name}` already exists"
+                )));
+            }
+        }
+        let active = update.active.unwrap_or(before.active);
+        sqlx::query(
+            "UPDATE partners SET name = $1, partner_type = $2, region = $3, account_manager_id = $4, updated_at = $5,
+                deactivated_at = CASE WHEN $6 = 1 THEN NULL ELSE COALESCE(deactivated_at, $5) END
+             WHERE id = $7",
+        )
+        .bind(&name)
+        .bind(partner_type.as_str())
+        .bind(&region)
+        .bind(&manager)
+        .bind(format_instant(now))
+        .bind(i64::from(active))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let mut changes = serde_json::Map::new();
+        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+            if from != to {
+                changes.insert(field.into(), serde_json::json!({ "from": from, "to": to }));
+            }
+        };
+        note("name", before.name.clone().into(), name.clone().into());
+        note(
+            "partner_type",
+            before.partner_type.as_str().into(),
+            partner_type.as_str().into(),
+        );
+        note(
+            "region",
+            before.region.clone().into(),
+            region.clone().into(),
+        );
+        note(
+            "account_manager_id",
+            serde_json::json!(before.account_manager_id),
+            serde_json::json!(manager),
+        );
+        note("active", before.active.into(), active.into());
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "partner.updated",
+            &format!("partner:{id}"),
+            serde_json::Value::Object(changes),
+        )
+        .await?;
+        self.refresh_standing(&mut tx, ctx, id, None).await?;
+        let touched = vec![id.to_owned()];
+        self.notify_changed(&mut tx, &touched).await?;
+        let partner = fetch_partner(&mut tx, id)
+            .await?
+            .context("reading the partner back")?;
+        tx.commit().await?;
+        self.entitlements_changed(&touched).await?;
+        Ok(partner)
     }
 }

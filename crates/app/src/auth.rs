@@ -51,6 +51,38 @@ pub struct IssuedToken {
     pub secret: String,
 }
 
+/// Tokens checked recently, so an integration's calls do not each cost a database read. A
+/// revocation clears it at once on the revoking node and, through PostgreSQL NOTIFY, on the
+/// others; at worst an entry lives [`TOKEN_CACHE_TTL`].
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: std::sync::RwLock<std::collections::HashMap<String, (Principal, jiff::Timestamp)>>,
+}
+
+pub const TOKEN_CACHE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+
+impl TokenCache {
+    fn get(&self, secret_hash: &str, now: jiff::Timestamp) -> Option<Principal> {
+        let entries = self.entries.read().expect("token cache lock");
+        entries
+            .get(secret_hash)
+            .filter(|(_, checked)| *checked + TOKEN_CACHE_TTL > now && *checked <= now)
+            .map(|(principal, _)| principal.clone())
+    }
+
+    fn put(&self, secret_hash: String, principal: Principal, now: jiff::Timestamp) {
+        let mut entries = self.entries.write().expect("token cache lock");
+        if entries.len() > 10_000 {
+            entries.clear();
+        }
+        entries.insert(secret_hash, (principal, now));
+    }
+
+    pub fn clear(&self) {
+        self.entries.write().expect("token cache lock").clear();
+    }
+}
+
 /// Generic on purpose: it does not tell whether the address has an account.
 const BAD_CREDENTIALS: &str = "the email address or password is wrong";
 
@@ -243,16 +275,20 @@ impl App {
         if !bearer.starts_with(TOKEN_PREFIX) {
             return Err(unknown());
         }
+        let secret_hash = sha256_hex(bearer);
+        let now = self.now();
+        if let Some(principal) = self.tokens.get(&secret_hash, now) {
+            return Ok(principal);
+        }
         let row = sqlx::query(concat!(
             select_tokens!(),
             " WHERE secret_hash = $1 AND revoked_at IS NULL"
         ))
-        .bind(sha256_hex(bearer))
+        .bind(&secret_hash)
         .fetch_optional(self.db.reader())
         .await?
         .ok_or_else(unknown)?;
         let token = token_from_row(&row)?;
-        let now = self.now();
         let stale = match &token.last_used_at {
             Some(at) => parse_instant(at)? + LAST_USED_RESOLUTION <= now,
             None => true,
@@ -267,10 +303,12 @@ impl App {
                 .await?;
             tx.commit().await?;
         }
-        Ok(Principal::Integration {
+        let principal = Principal::Integration {
             token_id: token.id,
             scopes: token.scopes,
-        })
+        };
+        self.tokens.put(secret_hash, principal.clone(), now);
+        Ok(principal)
     }
 
     pub async fn create_api_token(
@@ -360,6 +398,7 @@ impl App {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        self.notify_tokens_changed(&mut tx).await?;
         audit::record(
             &mut tx,
             ctx,
@@ -370,6 +409,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.tokens.clear();
         Ok(ApiToken {
             revoked_at: Some(format_instant(now)),
             ..token

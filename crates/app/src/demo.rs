@@ -1,13 +1,37 @@
-//! Demo data: a vendor, two partner organisations and someone in every role, so a new user sees
-//! a working program the moment the server starts.
+//! Demo data: the four reference programs, partners in each in varied states (certified,
+//! expiring, lapsed, below the health threshold), and someone in every role, so a new user
+//! sees a working program the moment the server starts.
 
 use crate::accounts::{NewPartner, NewPerson};
 use crate::error::AppResult;
+use crate::evidence::Evidence;
 use crate::{App, Ctx};
 use accredit_domain::Role;
+use jiff::civil::Date;
+use jiff::{Span, ToSpan as _};
 use sqlx::Row as _;
 
 pub const DEMO_VENDOR: &str = "Meridian Cloud";
+
+/// The example program files, built into the binary so the demo runs anywhere.
+pub const EXAMPLE_PROGRAMS: [(&str, &str); 4] = [
+    (
+        "isv-platform-security.toml",
+        include_str!("../../../examples/programs/isv-platform-security.toml"),
+    ),
+    (
+        "cloud-msp.toml",
+        include_str!("../../../examples/programs/cloud-msp.toml"),
+    ),
+    (
+        "crm-solutions-agency.toml",
+        include_str!("../../../examples/programs/crm-solutions-agency.toml"),
+    ),
+    (
+        "medical-software-distributor.toml",
+        include_str!("../../../examples/programs/medical-software-distributor.toml"),
+    ),
+];
 
 /// One demo account, for printing the sign-in table.
 #[derive(Debug, Clone)]
@@ -17,6 +41,288 @@ pub struct DemoAccount {
     pub role: Role,
     pub organisation: String,
 }
+
+/// A partner staff member of the demo and what they have achieved.
+struct Staff {
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+    job_role: &'static str,
+    modules: &'static [&'static str],
+    exams: &'static [&'static str],
+    /// Tracks held, with how the credential stands today.
+    credentials: &'static [(&'static str, Held)],
+}
+
+#[derive(Clone, Copy)]
+enum Held {
+    /// Issued two months ago.
+    Current,
+    /// Ends in about 45 days.
+    Expiring,
+    /// Ended 20 days ago.
+    Lapsed,
+}
+
+struct DemoPartner {
+    name: &'static str,
+    partner_type: &'static str,
+    region: &'static str,
+    program: &'static str,
+    staff: &'static [Staff],
+    approved: &'static [(&'static str, u32)],
+    health: Option<f64>,
+}
+
+const LEARNER: Role = Role::Learner;
+const ADMIN: Role = Role::PartnerAdmin;
+
+const PARTNERS: &[DemoPartner] = &[
+    DemoPartner {
+        name: "Acme Integrations",
+        partner_type: "isv",
+        region: "EMEA",
+        program: "isv-platform-security",
+        staff: &[
+            Staff {
+                email: "admin@acme.example",
+                name: "Lena Fischer",
+                role: ADMIN,
+                job_role: "developer",
+                modules: &[],
+                exams: &[],
+                credentials: &[],
+            },
+            Staff {
+                email: "dev@acme.example",
+                name: "Sam Carter",
+                role: LEARNER,
+                job_role: "developer",
+                modules: &[
+                    "platform-security-model",
+                    "query-injection-prevention",
+                    "data-residency",
+                ],
+                exams: &[],
+                credentials: &[("platform-security", Held::Current)],
+            },
+        ],
+        approved: &[],
+        health: None,
+    },
+    DemoPartner {
+        name: "Nimbus Apps",
+        partner_type: "isv",
+        region: "APAC",
+        program: "isv-platform-security",
+        staff: &[Staff {
+            email: "dev@nimbus.example",
+            name: "Kenji Sato",
+            role: LEARNER,
+            job_role: "developer",
+            modules: &[
+                "platform-security-model",
+                "query-injection-prevention",
+                "data-residency",
+            ],
+            exams: &[],
+            credentials: &[],
+        }],
+        approved: &[],
+        health: None,
+    },
+    DemoPartner {
+        name: "Stratus Managed Services",
+        partner_type: "msp",
+        region: "North America",
+        program: "cloud-msp",
+        staff: &[Staff {
+            email: "ops@stratus.example",
+            name: "Dana Brooks",
+            role: LEARNER,
+            job_role: "technical",
+            modules: &[],
+            exams: &[],
+            credentials: &[("msp-technical", Held::Expiring)],
+        }],
+        approved: &[("well-architected-review", 1)],
+        health: None,
+    },
+    DemoPartner {
+        name: "Cirrus Ops",
+        partner_type: "msp",
+        region: "EMEA",
+        program: "cloud-msp",
+        staff: &[Staff {
+            email: "ops@cirrus.example",
+            name: "Piotr Nowak",
+            role: LEARNER,
+            job_role: "technical",
+            modules: &[],
+            exams: &[],
+            credentials: &[("msp-technical", Held::Lapsed)],
+        }],
+        approved: &[("well-architected-review", 1)],
+        health: None,
+    },
+    DemoPartner {
+        name: "Brightpath Digital",
+        partner_type: "agency",
+        region: "EMEA",
+        program: "crm-solutions-agency",
+        staff: &[
+            Staff {
+                email: "lead@brightpath.example",
+                name: "Aisha Bello",
+                role: ADMIN,
+                job_role: "implementation",
+                modules: &[],
+                exams: &[],
+                credentials: &[("crm-implementation", Held::Current)],
+            },
+            Staff {
+                email: "consultant@brightpath.example",
+                name: "Marco Rossi",
+                role: LEARNER,
+                job_role: "implementation",
+                modules: &[],
+                exams: &[],
+                credentials: &[("crm-implementation", Held::Current)],
+            },
+            Staff {
+                email: "marketing@brightpath.example",
+                name: "Chloe Martin",
+                role: LEARNER,
+                job_role: "marketing",
+                modules: &[],
+                exams: &[],
+                credentials: &[("marketing-hub", Held::Current)],
+            },
+            Staff {
+                email: "sales@brightpath.example",
+                name: "Ben Okoro",
+                role: LEARNER,
+                job_role: "sales",
+                modules: &[],
+                exams: &[],
+                credentials: &[("sales-hub", Held::Current)],
+            },
+        ],
+        approved: &[("client-implementation", 3)],
+        health: Some(42.0),
+    },
+    DemoPartner {
+        name: "Lumen Marketing Co",
+        partner_type: "agency",
+        region: "North America",
+        program: "crm-solutions-agency",
+        staff: &[
+            Staff {
+                email: "owner@lumen.example",
+                name: "Rosa Diaz",
+                role: ADMIN,
+                job_role: "implementation",
+                modules: &[],
+                exams: &[],
+                credentials: &[("crm-implementation", Held::Current)],
+            },
+            Staff {
+                email: "builder@lumen.example",
+                name: "Tom Becker",
+                role: LEARNER,
+                job_role: "implementation",
+                modules: &[],
+                exams: &[],
+                credentials: &[("crm-implementation", Held::Expiring)],
+            },
+            Staff {
+                email: "campaigns@lumen.example",
+                name: "Ivy Chen",
+                role: LEARNER,
+                job_role: "marketing",
+                modules: &[],
+                exams: &[],
+                credentials: &[("marketing-hub", Held::Current)],
+            },
+            Staff {
+                email: "deals@lumen.example",
+                name: "Raj Patel",
+                role: LEARNER,
+                job_role: "sales",
+                modules: &[],
+                exams: &[],
+                credentials: &[("sales-hub", Held::Current)],
+            },
+        ],
+        approved: &[("client-implementation", 3)],
+        health: Some(18.0),
+    },
+    DemoPartner {
+        name: "Bluebird Health Distribution",
+        partner_type: "distributor",
+        region: "North America",
+        program: "medical-software-distributor",
+        staff: &[
+            Staff {
+                email: "admin@bluebird.example",
+                name: "Grace Liu",
+                role: ADMIN,
+                job_role: "sales",
+                modules: &[],
+                exams: &[],
+                credentials: &[],
+            },
+            Staff {
+                email: "sales@bluebird.example",
+                name: "Omar Haddad",
+                role: LEARNER,
+                job_role: "sales",
+                modules: &[],
+                exams: &[],
+                credentials: &[("sales", Held::Current)],
+            },
+            Staff {
+                email: "validation@bluebird.example",
+                name: "Ana Souza",
+                role: LEARNER,
+                job_role: "technical",
+                modules: &[],
+                exams: &[],
+                credentials: &[("technical", Held::Lapsed)],
+            },
+        ],
+        approved: &[],
+        health: None,
+    },
+    DemoPartner {
+        name: "Helix Medical Supply",
+        partner_type: "distributor",
+        region: "EMEA",
+        program: "medical-software-distributor",
+        staff: &[
+            Staff {
+                email: "sales@helix.example",
+                name: "Sofia Lindqvist",
+                role: ADMIN,
+                job_role: "sales",
+                modules: &[],
+                exams: &[],
+                credentials: &[("sales", Held::Current)],
+            },
+            Staff {
+                email: "qa@helix.example",
+                name: "Yusuf Demir",
+                role: LEARNER,
+                job_role: "technical",
+                modules: &[],
+                exams: &[],
+                credentials: &[("technical", Held::Expiring)],
+            },
+        ],
+        approved: &[],
+        health: None,
+    },
+];
 
 impl App {
     /// True when the database holds no people and no partners yet.
@@ -39,6 +345,28 @@ impl App {
             .map_err(anyhow::Error::from)?)
     }
 
+    /// The issue date that makes a credential of `track` stand as `held` today.
+    async fn demo_issue_date(&self, program_id: &str, track: &str, held: Held) -> AppResult<Date> {
+        let today = self.today();
+        let program = self.get_program(&Ctx::system(), program_id).await?;
+        let validity = &program.track(track).expect("demo track exists").validity;
+        let target_end = match held {
+            Held::Current => return Ok(today - 2.months()),
+            Held::Expiring => today + 45.days(),
+            Held::Lapsed => today - 20.days(),
+        };
+        // Walk back from the target end to the issue date whose term ends closest to it.
+        let mut issued = target_end - Span::new().months(12);
+        for _ in 0..800 {
+            let end = program.expiry(validity, issued);
+            if end >= target_end {
+                break;
+            }
+            issued = issued.tomorrow().unwrap_or(issued);
+        }
+        Ok(issued)
+    }
+
     /// Loads the demo program; every account gets `password`.
     pub async fn load_demo(&self, password: &str) -> AppResult<Vec<DemoAccount>> {
         let ctx = Ctx::system();
@@ -58,6 +386,10 @@ impl App {
         .await?;
         tx.commit().await?;
 
+        for (_, text) in EXAMPLE_PROGRAMS {
+            self.apply_program(&ctx, text).await?;
+        }
+
         let vendor_staff = [
             ("admin@meridian.example", "Maya Okafor", Role::ProgramAdmin),
             (
@@ -65,11 +397,16 @@ impl App {
                 "Jonas Weber",
                 Role::PartnerAccountManager,
             ),
+            (
+                "pam2@meridian.example",
+                "Elena Petrova",
+                Role::PartnerAccountManager,
+            ),
             ("reviewer@meridian.example", "Priya Raman", Role::Reviewer),
             ("proctor@meridian.example", "Tomás Ruiz", Role::Proctor),
         ];
         let mut accounts = Vec::new();
-        let mut pam_id = None;
+        let mut managers = Vec::new();
         for (email, name, role) in vendor_staff {
             let person = self
                 .create_person(
@@ -79,12 +416,13 @@ impl App {
                         display_name: name.into(),
                         roles: vec![role],
                         partner_id: None,
+                        job_role: None,
                         password: Some(password.into()),
                     },
                 )
                 .await?;
             if role == Role::PartnerAccountManager {
-                pam_id = Some(person.id.clone());
+                managers.push(person.id.clone());
             }
             accounts.push(DemoAccount {
                 email: email.into(),
@@ -94,56 +432,88 @@ impl App {
             });
         }
 
-        let partners = [
-            (
-                "Acme Integrations",
-                "isv",
-                "EMEA",
-                [
-                    ("admin@acme.example", "Lena Fischer", Role::PartnerAdmin),
-                    ("dev@acme.example", "Sam Carter", Role::Learner),
-                ],
-            ),
-            (
-                "Bluebird Health Distribution",
-                "distributor",
-                "North America",
-                [
-                    ("admin@bluebird.example", "Grace Liu", Role::PartnerAdmin),
-                    ("sales@bluebird.example", "Omar Haddad", Role::Learner),
-                ],
-            ),
-        ];
-        for (name, partner_type, region, staff) in partners {
+        for (index, demo) in PARTNERS.iter().enumerate() {
             let partner = self
                 .create_partner(
                     &ctx,
                     NewPartner {
-                        name: name.into(),
-                        partner_type: partner_type.into(),
-                        region: region.into(),
-                        account_manager_id: pam_id.clone(),
+                        name: demo.name.into(),
+                        partner_type: demo.partner_type.into(),
+                        region: demo.region.into(),
+                        // The first PAM looks after the first half of the partners.
+                        account_manager_id: Some(
+                            managers[usize::from(index >= PARTNERS.len() / 2)].clone(),
+                        ),
                     },
                 )
                 .await?;
-            for (email, person_name, role) in staff {
-                self.create_person(
-                    &ctx,
-                    NewPerson {
-                        email: email.into(),
-                        display_name: person_name.into(),
-                        roles: vec![role],
-                        partner_id: Some(partner.id.clone()),
-                        password: Some(password.into()),
-                    },
-                )
-                .await?;
+            self.enroll_partner(&ctx, &partner.id, demo.program).await?;
+            for staff in demo.staff {
+                let person = self
+                    .create_person(
+                        &ctx,
+                        NewPerson {
+                            email: staff.email.into(),
+                            display_name: staff.name.into(),
+                            roles: vec![staff.role],
+                            partner_id: Some(partner.id.clone()),
+                            job_role: Some(staff.job_role.into()),
+                            password: Some(password.into()),
+                        },
+                    )
+                    .await?;
+                for module in staff.modules {
+                    let evidence = Evidence::ModuleCompleted {
+                        person: person.id.clone(),
+                        module: (*module).into(),
+                    };
+                    self.record_evidence(&ctx, demo.program, evidence).await?;
+                }
+                for exam in staff.exams {
+                    let evidence = Evidence::ExamPassed {
+                        person: person.id.clone(),
+                        exam: (*exam).into(),
+                    };
+                    self.record_evidence(&ctx, demo.program, evidence).await?;
+                }
+                for (track, held) in staff.credentials {
+                    let issued_on = self.demo_issue_date(demo.program, track, *held).await?;
+                    let evidence = Evidence::CredentialIssued {
+                        person: person.id.clone(),
+                        track: (*track).into(),
+                        issued_on,
+                    };
+                    self.record_evidence(&ctx, demo.program, evidence).await?;
+                }
                 accounts.push(DemoAccount {
-                    email: email.into(),
-                    name: person_name.into(),
-                    role,
-                    organisation: name.into(),
+                    email: staff.email.into(),
+                    name: staff.name.into(),
+                    role: staff.role,
+                    organisation: demo.name.into(),
                 });
+            }
+            for (practical, count) in demo.approved {
+                for _ in 0..*count {
+                    let evidence = Evidence::PracticalApproved {
+                        partner: partner.id.clone(),
+                        person: None,
+                        practical: (*practical).into(),
+                    };
+                    self.record_evidence(&ctx, demo.program, evidence).await?;
+                }
+            }
+            if let Some(score) = demo.health {
+                let quarter = format!(
+                    "{}-Q{}",
+                    self.today().year(),
+                    (self.today().month() - 1) / 3 + 1
+                );
+                let evidence = Evidence::HealthScore {
+                    partner: partner.id.clone(),
+                    quarter,
+                    score,
+                };
+                self.record_evidence(&ctx, demo.program, evidence).await?;
             }
         }
         Ok(accounts)

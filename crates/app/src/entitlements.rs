@@ -22,6 +22,8 @@ use std::sync::{Arc, RwLock};
 pub const CHANNEL: &str = "accredit_entitlements";
 /// Payload asking every node to rebuild from scratch (programs changed).
 const EVERYTHING: &str = "*";
+/// Payload telling nodes an API token was revoked.
+const TOKENS: &str = "tokens";
 
 /// Decisions aligned with a program's benefits; `None` where the benefit is for the other
 /// kind of subject.
@@ -454,6 +456,13 @@ impl App {
         self.notify_changed(conn, &[EVERYTHING.to_owned()]).await
     }
 
+    pub(crate) async fn notify_tokens_changed(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> AppResult<()> {
+        self.notify_changed(conn, &[TOKENS.to_owned()]).await
+    }
+
     /// After a commit: brings this node's snapshot up to date before the request returns.
     pub(crate) async fn entitlements_changed(&self, partners: &[String]) -> AppResult<()> {
         self.refresh_entitlements(partners).await
@@ -481,6 +490,7 @@ impl App {
                 continue;
             }
             // Whatever happened while not listening is caught up by a full rebuild.
+            self.tokens.clear();
             if let Err(e) = self.rebuild_entitlements().await {
                 tracing::error!(error = ?e, "rebuilding the entitlement snapshot");
             }
@@ -488,7 +498,10 @@ impl App {
                 match listener.recv().await {
                     Ok(notification) => {
                         let payload = notification.payload();
-                        let result = if payload == EVERYTHING {
+                        let result = if payload == TOKENS {
+                            self.tokens.clear();
+                            Ok(())
+                        } else if payload == EVERYTHING {
                             self.rebuild_entitlements().await
                         } else {
                             self.refresh_entitlements(&[payload.to_owned()]).await

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod entitlements;
 pub mod error;
+pub mod evidence;
 pub mod outbox;
 pub mod programs;
 pub mod records;
@@ -49,6 +50,8 @@ pub struct App {
     pub config: AppConfig,
     /// Benefit decisions held in memory for the entitlement check.
     pub entitlements: Arc<entitlements::EntitlementIndex>,
+    /// API tokens checked recently.
+    pub tokens: Arc<auth::TokenCache>,
 }
 
 impl App {
@@ -58,6 +61,7 @@ impl App {
             clock,
             config,
             entitlements: Arc::default(),
+            tokens: Arc::default(),
         }
     }
 

@@ -229,14 +229,15 @@ impl Evaluation<'_> {
                         ),
                     )
                 } else {
-                    let lapsed = self
+                    let lapsed: Vec<Date> = self
                         .partner
                         .people
                         .iter()
                         .filter(|person| person.active)
                         .filter(|person| person.current_credential(track, self.today).is_none())
-                        .filter(|person| person.lapsed_credential(track, self.today).is_some())
-                        .count();
+                        .filter_map(|person| person.lapsed_credential(track, self.today))
+                        .map(|c| c.valid_until)
+                        .collect();
                     let more = need - have;
                     let mut text = format!(
                         "{more} more {} a current “{}” credential ({have} of {need} hold one",
@@ -247,8 +248,11 @@ impl Evaluation<'_> {
                         },
                         title(track)
                     );
-                    if lapsed > 0 {
-                        text.push_str(&format!("; {lapsed} lapsed"));
+                    if let Some(latest) = lapsed.iter().max() {
+                        text.push_str(&format!(
+                            "; {} expired, the latest after {latest}",
+                            lapsed.len()
+                        ));
                     }
                     text.push(')');
                     Outcome::fail(text)

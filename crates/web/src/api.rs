@@ -2,6 +2,7 @@
 //! document is generated from these functions and their types.
 
 use crate::AppState;
+use crate::api_programs::*;
 use crate::problem::{ApiJson, ApiQuery, ApiResult, FieldProblem, Problem};
 use crate::session::{Caller, request_id};
 use accredit_app::accounts::{EmailChangeRequested, NewPartner, NewPerson, Partner, Person};
@@ -30,6 +31,8 @@ use utoipa_axum::routes;
         (name = "people", description = "Partner organisations and their staff"),
         (name = "tokens", description = "API tokens for integrations"),
         (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "programs", description = "Program files, enrolment and partner standing"),
+        (name = "entitlements", description = "What a partner or person may do, and why"),
     )
 )]
 struct ApiDoc;
@@ -100,14 +103,21 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(get_me))
         .routes(routes!(list_partners, create_partner))
-        .routes(routes!(get_partner))
+        .routes(routes!(get_partner, update_partner))
         .routes(routes!(list_people, create_person))
-        .routes(routes!(get_person))
+        .routes(routes!(get_person, update_person))
         .routes(routes!(request_email_change))
         .routes(routes!(confirm_email_change))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_audit_events))
+        .routes(routes!(list_programs))
+        .routes(routes!(get_program))
+        .routes(routes!(validate_program))
+        .routes(routes!(apply_program))
+        .routes(routes!(enroll_partner))
+        .routes(routes!(get_standing))
+        .routes(routes!(check_entitlement, check_entitlements))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -48,6 +48,9 @@ pub struct UserCreateArgs {
     /// Partner organisation id (required for partner_admin and learner).
     #[arg(long)]
     partner: Option<String>,
+    /// Job role within the programs (sales, technical, ...), which selects their tracks.
+    #[arg(long)]
+    job_role: Option<String>,
     /// Read the password from standard input instead of generating one.
     #[arg(long)]
     password_stdin: bool,
@@ -73,6 +76,7 @@ pub async fn user(global: &GlobalArgs, command: UserCommand) -> Result<(), CliEr
                 display_name: args.name,
                 roles: args.roles,
                 partner_id: args.partner,
+                job_role: args.job_role,
                 password: Some(password.clone()),
             },
         )

@@ -48,6 +48,10 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         .await
         .unwrap();
     let token_id = &tokens[0].id;
+    t.app
+        .apply_program(&accredit_app::Ctx::system(), crate::support::TEST_PROGRAM)
+        .await
+        .unwrap();
     let mut n = 0;
     let mut unique_email = move || {
         n += 1;
@@ -156,6 +160,81 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             path: "/api/v1/audit/events".into(),
             body: None,
             expect: [401, 200, 403, 403, 403, 403, 403, 403, 200],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs",
+            path: "/api/v1/programs".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{id}",
+            path: "/api/v1/programs/test-program".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/validate",
+            path: "/api/v1/programs/validate".into(),
+            body: Some(json!({"source": crate::support::TEST_PROGRAM})),
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/apply",
+            path: "/api/v1/programs/apply?dry_run=true".into(),
+            body: Some(json!({"source": crate::support::TEST_PROGRAM})),
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/partners/{id}/enrolments",
+            path: format!("/api/v1/partners/{globex}/enrolments"),
+            body: Some(json!({"program_id": "test-program"})),
+            expect: [401, 201, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/partners/{id}/standing",
+            path: format!("/api/v1/partners/{globex}/standing"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/api/v1/partners/{id}",
+            path: format!("/api/v1/partners/{globex}"),
+            body: Some(json!({"region": "APAC"})),
+            expect: [401, 200, 404, 403, 403, 404, 404, 403, 404],
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/api/v1/people/{id}",
+            path: format!("/api/v1/people/{globex_person}"),
+            body: Some(json!({"display_name": "Renamed"})),
+            expect: [401, 200, 404, 403, 403, 404, 404, 403, 404],
+        },
+        // A partner's entitlements are visible to whoever may see the partner.
+        Case {
+            method: Method::GET,
+            template: "/api/v1/entitlements/check",
+            path: format!(
+                "/api/v1/entitlements/check?partner={globex}&entitlement=deal-registration"
+            ),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/entitlements/check",
+            path: "/api/v1/entitlements/check".into(),
+            body: Some(
+                json!({"checks": [{"partner": globex, "entitlement": "deal-registration"}]}),
+            ),
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
         },
     ];
 

@@ -13,6 +13,47 @@ use tower::ServiceExt as _;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A small program any partner type may join: one module makes a track, one holder makes the
+/// partner Certified, and Certified grants deal registration.
+pub const TEST_PROGRAM: &str = r#"
+[program]
+id = "test-program"
+name = "Test Program"
+version = "1"
+job_roles = ["sales"]
+
+[[modules]]
+id = "m1"
+title = "Module one"
+hours = 1
+job_roles = ["sales"]
+
+[[tracks]]
+id = "t1"
+name = "Track one"
+job_roles = ["sales"]
+validity = { months = 12 }
+renewal = { window_days = 30, requires = "full-track" }
+requires = { module = "m1" }
+
+[[tiers]]
+id = "certified"
+name = "Certified"
+requires = { people_holding = "t1", at_least = 1 }
+
+[[benefits]]
+id = "deal-registration"
+name = "Deal registration"
+subject = "partner"
+requires = { tier = "certified" }
+
+[[benefits]]
+id = "sandbox"
+name = "Sandbox"
+subject = "person"
+requires = { module = "m1" }
+"#;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -262,6 +303,7 @@ impl TestApp {
                     display_name: format!("{role} {email}"),
                     roles: vec![role],
                     partner_id: partner.map(|p| p.id.clone()),
+                    job_role: None,
                     password: Some(PASSWORD.into()),
                 },
             )
