@@ -12,6 +12,7 @@ pub mod entitlements;
 pub mod error;
 pub mod evidence;
 pub mod outbox;
+pub mod overview;
 pub mod programs;
 pub mod records;
 mod secrets;

@@ -180,9 +180,9 @@ impl Evaluation<'_> {
                     ),
                     None => match person.lapsed_credential(track, self.today) {
                         Some(lapsed) => Outcome::fail(format!(
-                            "renew “{}”: the credential expired after {}",
+                            "renew “{}”: the credential expired on {}",
                             title(track),
-                            lapsed.valid_until
+                            lapsed.valid_until.tomorrow().unwrap_or(lapsed.valid_until)
                         )),
                         None => Outcome::fail(format!("earn the “{}” credential", title(track))),
                     },
@@ -250,8 +250,9 @@ impl Evaluation<'_> {
                     );
                     if let Some(latest) = lapsed.iter().max() {
                         text.push_str(&format!(
-                            "; {} expired, the latest after {latest}",
-                            lapsed.len()
+                            "; {} expired, most recently on {}",
+                            lapsed.len(),
+                            latest.tomorrow().unwrap_or(*latest)
                         ));
                     }
                     text.push(')');

@@ -8,6 +8,8 @@ use crate::session::{
 use accredit_app::AppError;
 use accredit_app::accounts::{Partner, Person};
 use accredit_app::auth::{ApiToken, IssuedToken};
+use accredit_app::overview::{PartnerAtRisk, PartnerOverview};
+use accredit_app::programs::{ProgramPlan, ProgramSummary};
 use accredit_domain::{Principal, Role, Scope};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -29,6 +31,8 @@ pub fn routes() -> axum::Router<AppState> {
             "/email/confirm",
             get(confirm_email_page).post(confirm_email),
         )
+        .route("/programs", get(programs_page).post(submit_program))
+        .route("/partners/{id}", get(partner_page))
         .route("/assets/app.css", get(stylesheet))
 }
 
@@ -37,6 +41,8 @@ pub struct Layout {
     pub user_name: Option<String>,
     pub csrf: String,
     pub is_admin: bool,
+    /// The signed-in person's partner organisation, for the navigation.
+    pub partner_id: Option<String>,
 }
 
 impl Layout {
@@ -45,6 +51,10 @@ impl Layout {
             user_name: Some(user.session.display_name.clone()),
             csrf: user.session.csrf_token.clone(),
             is_admin: is_admin(&user.session.principal),
+            partner_id: match &user.session.principal {
+                Principal::Person(actor) => actor.partner_id.as_ref().map(|p| p.0.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -53,6 +63,7 @@ impl Layout {
             user_name: None,
             csrf,
             is_admin: false,
+            partner_id: None,
         }
     }
 }
@@ -267,6 +278,7 @@ struct HomePage {
     people: Vec<Person>,
     people_heading: &'static str,
     show_people: bool,
+    at_risk: Vec<PartnerAtRisk>,
 }
 
 /// The start page: what this person can see and do, by role.
@@ -295,7 +307,13 @@ async fn home(State(state): State<AppState>, user: PageUser) -> PageResult {
     } else {
         "Partner organisations"
     };
+    let at_risk = if roles.contains(&Role::PartnerAccountManager) {
+        state.app.partners_at_risk(&ctx).await?
+    } else {
+        Vec::new()
+    };
     let page = HomePage {
+        at_risk,
         layout: Layout::for_user(&user),
         is_admin: roles.contains(&Role::ProgramAdmin),
         people_heading: if person.partner_id.is_some() {
@@ -453,4 +471,78 @@ async fn stylesheet() -> Response {
         include_str!("../assets/app.css"),
     )
         .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "programs.html")]
+struct ProgramsPage {
+    layout: Layout,
+    programs: Vec<ProgramSummary>,
+    source: String,
+    plan: Option<ProgramPlan>,
+    /// (where, what) for each problem in the submitted file.
+    errors: Vec<(String, String)>,
+}
+
+async fn programs_page(State(state): State<AppState>, user: PageUser) -> PageResult {
+    let ctx = user.ctx();
+    ctx.authorize(&accredit_domain::Action::ManagePrograms, "programs")?;
+    let page = ProgramsPage {
+        layout: Layout::for_user(&user),
+        programs: state.app.list_programs(&ctx).await?,
+        source: String::new(),
+        plan: None,
+        errors: Vec::new(),
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Deserialize)]
+struct ProgramForm {
+    csrf: String,
+    action: String,
+    source: String,
+}
+
+async fn submit_program(State(state): State<AppState>, user: PageUser, Form(form): Form<ProgramForm>) -> PageResult {
+    check_session_csrf(&user, &form.csrf)?;
+    let ctx = user.ctx();
+    let result = match form.action.as_str() {
+        "apply" => state.app.apply_program(&ctx, &form.source).await,
+        _ => state.app.plan_program(&ctx, &form.source).await,
+    };
+    let (plan, errors, status) = match result {
+        Ok(plan) => (Some(plan), Vec::new(), StatusCode::OK),
+        Err(AppError::Invalid(problems)) => (
+            None,
+            problems.into_iter().map(|p| (p.field, p.message)).collect(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let page = ProgramsPage {
+        layout: Layout::for_user(&user),
+        programs: state.app.list_programs(&ctx).await?,
+        source: form.source,
+        plan,
+        errors,
+    };
+    Ok((status, page).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "partner.html")]
+struct PartnerPage {
+    layout: Layout,
+    o: PartnerOverview,
+}
+
+/// A partner's tier, what the next tier needs, its benefits, people and credentials.
+async fn partner_page(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> PageResult {
+    let o = state.app.partner_overview(&user.ctx(), &id).await?;
+    Ok(PartnerPage {
+        layout: Layout::for_user(&user),
+        o,
+    }
+    .into_response())
 }
