@@ -1,5 +1,5 @@
 //! The entitlement snapshot: every partner's (and person's) benefit decisions, computed ahead
-//! and held in memory, so answering "may partner P do X?" is a hash lookup.
+//! and held in memory, so answering "may partner P do X?" is one hash probe.
 //!
 //! It is rebuilt from the database at start and when programs change, and refreshed partner by
 //! partner after every commit that can change a decision — before the writing request returns,
@@ -16,6 +16,7 @@ use accredit_domain::evaluate::{
 use accredit_domain::program::{Program, Subject};
 use jiff::civil::Date;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock};
 
 /// The PostgreSQL channel on which committed changes are announced to other nodes.
@@ -25,39 +26,71 @@ const EVERYTHING: &str = "*";
 /// Payload telling nodes an API token was revoked.
 const TOKENS: &str = "tokens";
 
-/// Decisions aligned with a program's benefits; `None` where the benefit is for the other
-/// kind of subject.
-type Decisions = Vec<Option<Arc<Decision>>>;
+/// Partner and person ids are UUIDs; as integers they hash and compare in one step.
+type Key = u128;
 
-/// One program's answers for one partner.
-#[derive(Debug, Clone)]
-struct ProgramEntry {
-    program: usize,
-    tier: Option<usize>,
-    /// Aligned with `program.benefits`; `None` for benefits granted to people.
-    decisions: Decisions,
+fn key(id: &str) -> Option<Key> {
+    uuid::Uuid::parse_str(id).ok().map(|u| u.as_u128())
 }
 
-#[derive(Debug, Clone, Default)]
-struct PartnerEntry {
-    programs: Vec<ProgramEntry>,
-    people: Vec<Box<str>>,
+/// Multiplicative hashing for server-generated UUID keys: lookups never insert, so a caller
+/// cannot flood the table, and the keys' random bits need no further mixing.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = (self.0 ^ value as u64 ^ (value >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.0 = (self.0 ^ u64::from(value)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
+
+/// A decision as held: shared with every identical one, with the partner and tier it concerns.
 #[derive(Debug, Clone)]
-struct PersonEntry {
-    partner: Box<str>,
-    /// Per enrolled program: decisions aligned with its benefits, `None` for partner benefits.
-    programs: Vec<(usize, Decisions)>,
+struct Held {
+    decision: Arc<Decision>,
+    partner: Arc<str>,
+    tier: Option<u16>,
+}
+
+/// What refreshing a partner needs to know about it.
+#[derive(Debug, Clone)]
+struct PartnerMeta {
+    id: Arc<str>,
+    /// Programs the partner is enrolled in.
+    programs: Vec<usize>,
+    people: Vec<Key>,
 }
 
 #[derive(Debug, Default)]
 struct Snapshot {
     programs: Vec<Arc<Program>>,
-    /// Benefit id → (program, benefit) positions.
-    benefits: HashMap<String, Vec<(usize, usize)>>,
-    partners: HashMap<Box<str>, PartnerEntry>,
-    people: HashMap<Box<str>, PersonEntry>,
+    program_ids: Vec<Arc<str>>,
+    /// Slot → (program, benefit); a slot names one benefit of one program.
+    slots: Vec<(usize, usize)>,
+    slot_ids: Vec<Arc<str>>,
+    /// Benefit id → its slots (several programs may use one id).
+    benefits: HashMap<String, Vec<u32>>,
+    /// (partner, slot) for partner benefits and (person, slot) for person benefits.
+    decisions: FastMap<(Key, u32), Held>,
+    partners: FastMap<Key, PartnerMeta>,
+    /// Person → partner.
+    people: FastMap<Key, Key>,
 }
 
 /// What is being asked about.
@@ -70,9 +103,9 @@ pub enum Subjectee<'a> {
 /// An answer with what it was decided from.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub partner_id: String,
-    pub program_id: String,
-    pub entitlement: String,
+    pub partner_id: Arc<str>,
+    pub program_id: Arc<str>,
+    pub entitlement: Arc<str>,
     pub tier: Option<String>,
     pub decision: Arc<Decision>,
 }
@@ -122,6 +155,146 @@ fn not_enrolled(program: &Program, benefit_name: &str) -> Decision {
     )
 }
 
+impl Snapshot {
+    fn with_programs(programs: Vec<Arc<Program>>) -> Self {
+        let mut snapshot = Snapshot {
+            program_ids: programs.iter().map(|p| Arc::from(p.id.as_str())).collect(),
+            ..Snapshot::default()
+        };
+        for (p, program) in programs.iter().enumerate() {
+            for (b, benefit) in program.benefits.iter().enumerate() {
+                let slot = snapshot.slots.len() as u32;
+                snapshot.slots.push((p, b));
+                snapshot.slot_ids.push(Arc::from(benefit.id.as_str()));
+                snapshot
+                    .benefits
+                    .entry(benefit.id.clone())
+                    .or_default()
+                    .push(slot);
+            }
+        }
+        snapshot.programs = programs;
+        snapshot
+    }
+
+    fn slot_of(&self, program: usize, benefit: usize) -> u32 {
+        self.slots
+            .iter()
+            .position(|s| *s == (program, benefit))
+            .expect("every benefit has a slot") as u32
+    }
+
+    /// Removes a partner and everything held for it and its people.
+    fn remove_partner(&mut self, partner: Key) {
+        let Some(meta) = self.partners.remove(&partner) else {
+            return;
+        };
+        for slot in 0..self.slots.len() as u32 {
+            self.decisions.remove(&(partner, slot));
+            for person in &meta.people {
+                self.decisions.remove(&(*person, slot));
+            }
+        }
+        for person in &meta.people {
+            // A person who moved to another partner belongs to that partner's entry now.
+            if self.people.get(person) == Some(&partner) {
+                self.people.remove(person);
+            }
+        }
+    }
+
+    /// Adds one partner's decisions in one program.
+    fn add(
+        &mut self,
+        program_index: usize,
+        record: &PartnerRecord,
+        today: Date,
+        interner: &mut Interner,
+    ) {
+        let Some(partner) = key(&record.partner_id) else {
+            return;
+        };
+        let program = self.programs[program_index].clone();
+        let result = standing(&program, record, today);
+        let tier = result.tier.map(|t| t as u16);
+        let partner_id: Arc<str> = Arc::from(record.partner_id.as_str());
+        let meta = self.partners.entry(partner).or_insert_with(|| PartnerMeta {
+            id: partner_id.clone(),
+            programs: Vec::new(),
+            people: Vec::new(),
+        });
+        meta.programs.push(program_index);
+        for person in &record.people {
+            if let Some(k) = key(&person.person_id)
+                && !meta.people.contains(&k)
+            {
+                meta.people.push(k);
+            }
+        }
+        for (b, benefit) in program.benefits.iter().enumerate() {
+            let slot = self.slot_of(program_index, b);
+            match benefit.subject {
+                Subject::Partner => {
+                    let decision = interner.intern(decide_for_partner(
+                        &program, benefit, record, &result, today,
+                    ));
+                    self.decisions.insert(
+                        (partner, slot),
+                        Held {
+                            decision,
+                            partner: partner_id.clone(),
+                            tier,
+                        },
+                    );
+                }
+                Subject::Person => {
+                    for person in &record.people {
+                        let Some(k) = key(&person.person_id) else {
+                            continue;
+                        };
+                        let decision = interner.intern(decide_for_person(
+                            &program, benefit, record, &result, person, today,
+                        ));
+                        self.decisions.insert(
+                            (k, slot),
+                            Held {
+                                decision,
+                                partner: partner_id.clone(),
+                                tier,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        for person in &record.people {
+            if let Some(k) = key(&person.person_id) {
+                self.people.insert(k, partner);
+            }
+        }
+    }
+
+    /// Registers a partner (and its people) that may be enrolled in nothing.
+    fn know_partner(&mut self, partner_id: &str, people: &[String]) {
+        let Some(partner) = key(partner_id) else {
+            return;
+        };
+        let meta = self.partners.entry(partner).or_insert_with(|| PartnerMeta {
+            id: Arc::from(partner_id),
+            programs: Vec::new(),
+            people: Vec::new(),
+        });
+        for person in people {
+            if let Some(k) = key(person) {
+                if !meta.people.contains(&k) {
+                    meta.people.push(k);
+                }
+                self.people.insert(k, partner);
+            }
+        }
+    }
+}
+
 impl EntitlementIndex {
     /// Answers from memory. `program` disambiguates benefit ids used by several programs.
     pub fn lookup(
@@ -132,62 +305,68 @@ impl EntitlementIndex {
         today: Date,
     ) -> Lookup {
         let snapshot = self.snapshot.read().expect("entitlement snapshot lock");
-        let Some(places) = snapshot.benefits.get(entitlement) else {
+        let Some(slots) = snapshot.benefits.get(entitlement) else {
             return Lookup::UnknownEntitlement;
         };
-        let place = match program {
-            Some(wanted) => places
+        let slot = match program {
+            Some(wanted) => slots
                 .iter()
-                .find(|(p, _)| snapshot.programs[*p].id == wanted),
-            None if places.len() == 1 => places.first(),
+                .copied()
+                .find(|s| snapshot.programs[snapshot.slots[*s as usize].0].id == wanted),
+            None if slots.len() == 1 => Some(slots[0]),
             None => {
                 return Lookup::Ambiguous(
-                    places
+                    slots
                         .iter()
-                        .map(|(p, _)| snapshot.programs[*p].id.clone())
+                        .map(|s| snapshot.programs[snapshot.slots[*s as usize].0].id.clone())
                         .collect(),
                 );
             }
         };
-        let Some(&(program_index, benefit_index)) = place else {
+        let Some(slot) = slot else {
             return Lookup::UnknownEntitlement;
         };
+        let (program_index, benefit_index) = snapshot.slots[slot as usize];
         let program = &snapshot.programs[program_index];
         let benefit = &program.benefits[benefit_index];
-        let (partner_id, person) = match who {
-            Subjectee::Partner(id) => (id, None),
-            Subjectee::Person(id) => match snapshot.people.get(id) {
-                Some(person) => (&*person.partner, Some(person)),
-                None => return Lookup::UnknownPerson,
+        let (partner, subject) = match who {
+            // Whether the partner exists is only asked when no decision is held for it.
+            Subjectee::Partner(id) => match key(id) {
+                Some(k) => (k, k),
+                None => return Lookup::UnknownPartner,
+            },
+            Subjectee::Person(id) => {
+                match key(id).and_then(|k| snapshot.people.get(&k).map(|p| (*p, k))) {
+                    Some(found) => found,
+                    None => return Lookup::UnknownPerson,
+                }
+            }
+        };
+        let held = match (benefit.subject, who) {
+            (Subject::Person, Subjectee::Partner(_)) => return Lookup::PersonBenefit,
+            (Subject::Partner, _) => snapshot.decisions.get(&(partner, slot)),
+            (Subject::Person, Subjectee::Person(_)) => snapshot.decisions.get(&(subject, slot)),
+        };
+        let (decision, partner_id, tier) = match held {
+            Some(held) => (held.decision.clone(), held.partner.clone(), held.tier),
+            None => match snapshot.partners.get(&partner) {
+                // Known, but not enrolled in this program.
+                Some(meta) => (
+                    Arc::new(not_enrolled(program, &benefit.name)),
+                    meta.id.clone(),
+                    None,
+                ),
+                None => return Lookup::UnknownPartner,
             },
         };
-        let Some(partner) = snapshot.partners.get(partner_id) else {
-            return Lookup::UnknownPartner;
-        };
-        let entry = partner.programs.iter().find(|e| e.program == program_index);
-        let decision = match (entry, benefit.subject, person) {
-            (None, _, _) => Arc::new(not_enrolled(program, &benefit.name)),
-            (Some(_), Subject::Person, None) => return Lookup::PersonBenefit,
-            (Some(entry), Subject::Partner, _) => entry.decisions[benefit_index]
-                .clone()
-                .expect("partner decision"),
-            (Some(_), Subject::Person, Some(person)) => person
-                .programs
-                .iter()
-                .find(|(p, _)| *p == program_index)
-                .and_then(|(_, decisions)| decisions[benefit_index].clone())
-                .unwrap_or_else(|| Arc::new(not_enrolled(program, &benefit.name))),
-        };
         if decision.allowed && decision.until.is_some_and(|until| until < today) {
-            return Lookup::Stale(partner_id.to_owned());
+            return Lookup::Stale(partner_id.to_string());
         }
         Lookup::Answer(Answer {
-            partner_id: partner_id.to_owned(),
-            program_id: program.id.clone(),
-            entitlement: benefit.id.clone(),
-            tier: entry
-                .and_then(|e| e.tier)
-                .map(|t| program.tiers[t].id.clone()),
+            partner_id,
+            program_id: snapshot.program_ids[program_index].clone(),
+            entitlement: snapshot.slot_ids[slot as usize].clone(),
+            tier: tier.map(|t| program.tiers[t as usize].id.clone()),
             decision,
         })
     }
@@ -197,52 +376,6 @@ impl EntitlementIndex {
         let snapshot = self.snapshot.read().expect("entitlement snapshot lock");
         (snapshot.partners.len(), snapshot.people.len())
     }
-}
-
-/// Decisions for one partner in one program, and for each of its people.
-fn decide_all(
-    program_index: usize,
-    program: &Program,
-    record: &PartnerRecord,
-    today: Date,
-    interner: &mut Interner,
-) -> (ProgramEntry, Vec<(Box<str>, Decisions)>) {
-    let result = standing(program, record, today);
-    let decisions = program
-        .benefits
-        .iter()
-        .map(|b| match b.subject {
-            Subject::Partner => {
-                Some(interner.intern(decide_for_partner(program, b, record, &result, today)))
-            }
-            Subject::Person => None,
-        })
-        .collect();
-    let people = record
-        .people
-        .iter()
-        .map(|person| {
-            let decisions = program
-                .benefits
-                .iter()
-                .map(|b| match b.subject {
-                    Subject::Person => Some(interner.intern(decide_for_person(
-                        program, b, record, &result, person, today,
-                    ))),
-                    Subject::Partner => None,
-                })
-                .collect();
-            (person.person_id.as_str().into(), decisions)
-        })
-        .collect();
-    (
-        ProgramEntry {
-            program: program_index,
-            tier: result.tier,
-            decisions,
-        },
-        people,
-    )
 }
 
 impl App {
@@ -255,74 +388,28 @@ impl App {
             .into_iter()
             .map(Arc::new)
             .collect();
-        let mut snapshot = Snapshot {
-            programs: programs.clone(),
-            ..Snapshot::default()
-        };
-        for (p, program) in programs.iter().enumerate() {
-            for (b, benefit) in program.benefits.iter().enumerate() {
-                snapshot
-                    .benefits
-                    .entry(benefit.id.clone())
-                    .or_default()
-                    .push((p, b));
-            }
-        }
-        // Every partner appears, enrolled or not, so unknown partners are told apart.
-        let all = sqlx::query_scalar::<_, String>("SELECT id FROM partners")
-            .fetch_all(&mut *conn)
-            .await?;
-        for id in all {
-            snapshot
-                .partners
-                .insert(id.into_boxed_str(), PartnerEntry::default());
-        }
+        let mut snapshot = Snapshot::with_programs(programs.clone());
         let mut interner = Interner::default();
         for (p, program) in programs.iter().enumerate() {
             let records = load_records(&mut conn, &program.id, None).await?;
-            for (partner_id, record) in records {
-                let (entry, people) = decide_all(p, program, &record, today, &mut interner);
-                let partner = snapshot
-                    .partners
-                    .entry(partner_id.as_str().into())
-                    .or_default();
-                partner.programs.push(entry);
-                for (person_id, decisions) in people {
-                    if !partner.people.contains(&person_id) {
-                        partner.people.push(person_id.clone());
-                    }
-                    snapshot
-                        .people
-                        .entry(person_id)
-                        .or_insert_with(|| PersonEntry {
-                            partner: partner_id.as_str().into(),
-                            programs: Vec::new(),
-                        })
-                        .programs
-                        .push((p, decisions));
-                }
+            for record in records.values() {
+                snapshot.add(p, record, today, &mut interner);
             }
         }
-        // People of partners in no program still resolve to their partner.
+        // Every partner and person appears, enrolled or not, so unknown ones are told apart.
+        let partners = sqlx::query_scalar::<_, String>("SELECT id FROM partners")
+            .fetch_all(&mut *conn)
+            .await?;
+        for id in &partners {
+            snapshot.know_partner(id, &[]);
+        }
         let people = sqlx::query_as::<_, (String, String)>(
             "SELECT id, partner_id FROM people WHERE partner_id IS NOT NULL",
         )
         .fetch_all(&mut *conn)
         .await?;
         for (person, partner) in people {
-            let key: Box<str> = person.into_boxed_str();
-            if !snapshot.people.contains_key(&key) {
-                if let Some(entry) = snapshot.partners.get_mut(partner.as_str()) {
-                    entry.people.push(key.clone());
-                }
-                snapshot.people.insert(
-                    key,
-                    PersonEntry {
-                        partner: partner.into_boxed_str(),
-                        programs: Vec::new(),
-                    },
-                );
-            }
+            snapshot.know_partner(&partner, &[person]);
         }
         *self
             .entitlements
@@ -350,25 +437,11 @@ impl App {
                     .bind(partner_id)
                     .fetch_optional(&mut *conn)
                     .await?;
-            let mut entry = PartnerEntry::default();
-            let mut people: HashMap<Box<str>, PersonEntry> = HashMap::new();
+            let mut records = Vec::new();
             for (p, program) in programs.iter().enumerate() {
-                let mut records = load_records(&mut conn, &program.id, Some(partner_id)).await?;
-                let Some(record) = records.remove(partner_id) else {
-                    continue;
-                };
-                let (program_entry, decided) =
-                    decide_all(p, program, &record, today, &mut interner);
-                entry.programs.push(program_entry);
-                for (person_id, decisions) in decided {
-                    people
-                        .entry(person_id)
-                        .or_insert_with(|| PersonEntry {
-                            partner: partner_id.as_str().into(),
-                            programs: Vec::new(),
-                        })
-                        .programs
-                        .push((p, decisions));
+                let mut loaded = load_records(&mut conn, &program.id, Some(partner_id)).await?;
+                if let Some(record) = loaded.remove(partner_id) {
+                    records.push((p, record));
                 }
             }
             let members =
@@ -376,34 +449,19 @@ impl App {
                     .bind(partner_id)
                     .fetch_all(&mut *conn)
                     .await?;
-            for member in members {
-                let key: Box<str> = member.into_boxed_str();
-                people.entry(key.clone()).or_insert_with(|| PersonEntry {
-                    partner: partner_id.as_str().into(),
-                    programs: Vec::new(),
-                });
-            }
-            entry.people = people.keys().cloned().collect();
             let mut snapshot = self
                 .entitlements
                 .snapshot
                 .write()
                 .expect("entitlement snapshot lock");
-            if let Some(old) = snapshot.partners.remove(partner_id.as_str()) {
-                for person in old.people {
-                    // A person who moved to another partner is owned by that partner's entry.
-                    if snapshot
-                        .people
-                        .get(&person)
-                        .is_some_and(|p| *p.partner == **partner_id)
-                    {
-                        snapshot.people.remove(&person);
-                    }
-                }
+            if let Some(k) = key(partner_id) {
+                snapshot.remove_partner(k);
             }
             if exists.is_some() {
-                snapshot.people.extend(people);
-                snapshot.partners.insert(partner_id.as_str().into(), entry);
+                for (p, record) in &records {
+                    snapshot.add(*p, record, today, &mut interner);
+                }
+                snapshot.know_partner(partner_id, &members);
             }
         }
         Ok(())
@@ -419,6 +477,13 @@ impl App {
         let today = self.today();
         match self.entitlements.lookup(who, entitlement, program, today) {
             Lookup::Stale(partner) => {
+                // Time moved the answer: record the partner's new standing, then answer afresh.
+                let ctx = crate::Ctx::system();
+                let mut tx = self.db.begin().await?;
+                self.refresh_standing(&mut tx, &ctx, &partner, None).await?;
+                self.notify_changed(&mut tx, std::slice::from_ref(&partner))
+                    .await?;
+                tx.commit().await?;
                 self.refresh_entitlements(&[partner]).await?;
                 Ok(
                     match self.entitlements.lookup(who, entitlement, program, today) {

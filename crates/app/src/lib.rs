@@ -13,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod outbox;
 pub mod overview;
+pub mod people_import;
 pub mod programs;
 pub mod records;
 mod secrets;

@@ -60,7 +60,11 @@ pub struct PartnerAtRisk {
 
 impl App {
     /// Everything a partner page shows, for whoever may see the partner.
-    pub async fn partner_overview(&self, ctx: &Ctx, partner_id: &str) -> AppResult<PartnerOverview> {
+    pub async fn partner_overview(
+        &self,
+        ctx: &Ctx,
+        partner_id: &str,
+    ) -> AppResult<PartnerOverview> {
         let partner = self.get_partner(ctx, partner_id).await?;
         let standings = self.partner_standings(ctx, partner_id).await?;
         let people: Vec<Person> = self
@@ -116,10 +120,20 @@ impl App {
         drop(conn);
         let mut benefits = Vec::new();
         for standing in &standings {
-            let Some(program) = programs.iter().find(|p| p.id == standing.program_id) else { continue };
-            for benefit in program.benefits.iter().filter(|b| b.subject == Subject::Partner) {
+            let Some(program) = programs.iter().find(|p| p.id == standing.program_id) else {
+                continue;
+            };
+            for benefit in program
+                .benefits
+                .iter()
+                .filter(|b| b.subject == Subject::Partner)
+            {
                 let lookup = self
-                    .check_entitlement(Subjectee::Partner(partner_id), &benefit.id, Some(&program.id))
+                    .check_entitlement(
+                        Subjectee::Partner(partner_id),
+                        &benefit.id,
+                        Some(&program.id),
+                    )
                     .await?;
                 if let Lookup::Answer(answer) = lookup {
                     benefits.push(BenefitView {
@@ -149,17 +163,39 @@ impl App {
         let partners = self.list_partners(ctx).await?;
         let mut out = Vec::with_capacity(partners.len());
         for partner in partners {
-            ctx.authorize(&Action::ReadPartner(&PartnerId::from(partner.id.as_str())), "partner")?;
+            ctx.authorize(
+                &Action::ReadPartner(&PartnerId::from(partner.id.as_str())),
+                "partner",
+            )?;
             let overview = self.partner_overview(&Ctx::system(), &partner.id).await?;
             out.push(PartnerAtRisk {
                 tiers: overview
                     .standings
                     .iter()
-                    .map(|s| format!("{}: {}", s.program_name, s.tier_name.as_deref().unwrap_or("no tier")))
+                    .map(|s| {
+                        format!(
+                            "{}: {}",
+                            s.program_name,
+                            s.tier_name.as_deref().unwrap_or("no tier")
+                        )
+                    })
                     .collect(),
-                expiring: overview.credentials.iter().filter(|c| c.state == "expiring").count(),
-                lapsed: overview.credentials.iter().filter(|c| c.state == "lapsed").count(),
-                denied_benefits: overview.benefits.iter().filter(|b| !b.allowed).map(|b| b.name.clone()).collect(),
+                expiring: overview
+                    .credentials
+                    .iter()
+                    .filter(|c| c.state == "expiring")
+                    .count(),
+                lapsed: overview
+                    .credentials
+                    .iter()
+                    .filter(|c| c.state == "lapsed")
+                    .count(),
+                denied_benefits: overview
+                    .benefits
+                    .iter()
+                    .filter(|b| !b.allowed)
+                    .map(|b| b.name.clone())
+                    .collect(),
                 partner,
             });
         }

@@ -416,6 +416,12 @@ impl App {
         };
         let now = self.now();
         let today = self.today();
+        // Lock the partner first: two nodes re-evaluating it at once would otherwise both see the
+        // old tier and both record the change.
+        sqlx::query("UPDATE partners SET updated_at = updated_at WHERE id = $1")
+            .bind(partner_id)
+            .execute(&mut *conn)
+            .await?;
         for program in &programs {
             let record = partner_record(conn, &program.id, partner_id).await?;
             let result = standing(program, &record, today);
@@ -529,5 +535,65 @@ impl App {
     /// Today's date in UTC, from the injected clock.
     pub fn today(&self) -> jiff::civil::Date {
         self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+    }
+}
+
+impl App {
+    /// Re-evaluates, audited, every partner with a credential that ended between `since` and
+    /// yesterday: time alone changes tiers, and this records when it did. Returns how many
+    /// partners were looked at.
+    pub async fn reevaluate_lapsed(&self, since: jiff::civil::Date) -> AppResult<usize> {
+        let today = self.today();
+        let partners: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT pe.partner_id FROM credentials c JOIN people pe ON pe.id = c.person_id
+             WHERE c.status = 'active' AND c.valid_until >= $1 AND c.valid_until < $2 AND pe.partner_id IS NOT NULL",
+        )
+        .bind(since.to_string())
+        .bind(today.to_string())
+        .fetch_all(self.db.reader())
+        .await?;
+        let ctx = Ctx::system();
+        for partner in &partners {
+            let mut tx = self.db.begin().await?;
+            self.refresh_standing(&mut tx, &ctx, partner, None).await?;
+            self.notify_changed(&mut tx, std::slice::from_ref(partner))
+                .await?;
+            tx.commit().await?;
+        }
+        self.refresh_entitlements(&partners).await?;
+        Ok(partners.len())
+    }
+}
+
+impl App {
+    /// Re-evaluates partners whose credentials ended since the last sweep (kept in settings),
+    /// so tiers that time changed are recorded even when nobody asks. Safe to run on several
+    /// nodes at once: re-evaluation locks each partner.
+    pub async fn sweep_lapses(&self) -> AppResult<usize> {
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'lapse_sweep_through'")
+                .fetch_optional(self.db.reader())
+                .await?;
+        let today = self.today();
+        let since = match last
+            .as_deref()
+            .map(crate::records::parse_date)
+            .transpose()?
+        {
+            Some(date) => date,
+            // First sweep: look back over a full year of expiries.
+            None => today - jiff::Span::new().days(400),
+        };
+        let count = self.reevaluate_lapsed(since).await?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('lapse_sweep_through', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(today.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(count)
     }
 }

@@ -36,6 +36,9 @@ enum Command {
     /// Validate and apply program files.
     #[command(subcommand)]
     Program(commands::program::ProgramCommand),
+    /// Import and export partner staff as CSV.
+    #[command(subcommand)]
+    People(commands::people::PeopleCommand),
 }
 
 /// A failure the command line reports: a message for people and an exit code for scripts.
@@ -115,6 +118,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit(command) => commands::admin::audit(&cli.global, command).await,
         Command::Token(command) => commands::admin::token(&cli.global, command).await,
         Command::Program(command) => commands::program::run(&cli.global, command).await,
+        Command::People(command) => commands::people::run(&cli.global, command).await,
     }
 }
 

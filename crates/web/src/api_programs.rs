@@ -264,7 +264,7 @@ async fn answer(state: &AppState, ctx: &Ctx, query: &CheckQuery) -> ApiResult<Ch
     // Partner staff and managers ask only about partners they can see; tokens need the scope.
     if ctx
         .authorize(
-            &Action::CheckEntitlement(&PartnerId::from(found.partner_id.as_str())),
+            &Action::CheckEntitlement(&PartnerId::from(&*found.partner_id)),
             "partner",
         )
         .is_err()
@@ -274,10 +274,10 @@ async fn answer(state: &AppState, ctx: &Ctx, query: &CheckQuery) -> ApiResult<Ch
     let decision = found.decision;
     Ok(CheckAnswer {
         allowed: decision.allowed,
-        partner: found.partner_id,
+        partner: found.partner_id.to_string(),
         person: query.person.clone(),
-        program: found.program_id,
-        entitlement: found.entitlement,
+        program: found.program_id.to_string(),
+        entitlement: found.entitlement.to_string(),
         tier: found.tier,
         reason: decision.reason.clone(),
         basis: decision.basis.clone(),

@@ -504,7 +504,11 @@ struct ProgramForm {
     source: String,
 }
 
-async fn submit_program(State(state): State<AppState>, user: PageUser, Form(form): Form<ProgramForm>) -> PageResult {
+async fn submit_program(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(form): Form<ProgramForm>,
+) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     let ctx = user.ctx();
     let result = match form.action.as_str() {
@@ -538,7 +542,11 @@ struct PartnerPage {
 }
 
 /// A partner's tier, what the next tier needs, its benefits, people and credentials.
-async fn partner_page(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> PageResult {
+async fn partner_page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let o = state.app.partner_overview(&user.ctx(), &id).await?;
     Ok(PartnerPage {
         layout: Layout::for_user(&user),

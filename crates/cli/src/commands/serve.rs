@@ -57,6 +57,21 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     }
 
     app.rebuild_entitlements().await?;
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match sweeper.sweep_lapses().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    partners = n,
+                    "re-evaluated partners with lapsed credentials"
+                ),
+                Err(e) => tracing::error!(error = ?e, "sweeping lapsed credentials"),
+            }
+        }
+    });
     if app.db.backend == accredit_app::Backend::Postgres {
         let follower = app.clone();
         let url = settings.database_url.clone();

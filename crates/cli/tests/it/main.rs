@@ -8,5 +8,6 @@ mod audit;
 mod browser;
 mod cli;
 mod ops;
+mod people_csv;
 mod programs;
 mod sessions;
