@@ -60,18 +60,16 @@ impl Hasher for KeyHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
-/// A decision as held: shared with every identical one, with the partner and tier it concerns.
+/// A decision as held: shared with every identical one, with the tier it was decided at.
 #[derive(Debug, Clone)]
 struct Held {
     decision: Arc<Decision>,
-    partner: Arc<str>,
     tier: Option<u16>,
 }
 
 /// What refreshing a partner needs to know about it.
 #[derive(Debug, Clone)]
 struct PartnerMeta {
-    id: Arc<str>,
     /// Programs the partner is enrolled in.
     programs: Vec<usize>,
     people: Vec<Key>,
@@ -81,6 +79,7 @@ struct PartnerMeta {
 struct Snapshot {
     programs: Vec<Arc<Program>>,
     program_ids: Vec<Arc<str>>,
+    tier_ids: Vec<Vec<Arc<str>>>,
     /// Slot → (program, benefit); a slot names one benefit of one program.
     slots: Vec<(usize, usize)>,
     slot_ids: Vec<Arc<str>>,
@@ -100,14 +99,21 @@ pub enum Subjectee<'a> {
     Person(&'a str),
 }
 
-/// An answer with what it was decided from.
+/// An answer with what it was decided from. Nothing in it is allocated per lookup.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub partner_id: Arc<str>,
+    partner: Key,
     pub program_id: Arc<str>,
     pub entitlement: Arc<str>,
-    pub tier: Option<String>,
+    pub tier: Option<Arc<str>>,
     pub decision: Arc<Decision>,
+}
+
+impl Answer {
+    /// The partner the answer is about (for a person: their partner).
+    pub fn partner_id(&self) -> String {
+        uuid::Uuid::from_u128(self.partner).to_string()
+    }
 }
 
 /// The outcome of a lookup.
@@ -159,6 +165,10 @@ impl Snapshot {
     fn with_programs(programs: Vec<Arc<Program>>) -> Self {
         let mut snapshot = Snapshot {
             program_ids: programs.iter().map(|p| Arc::from(p.id.as_str())).collect(),
+            tier_ids: programs
+                .iter()
+                .map(|p| p.tiers.iter().map(|t| Arc::from(t.id.as_str())).collect())
+                .collect(),
             ..Snapshot::default()
         };
         for (p, program) in programs.iter().enumerate() {
@@ -217,9 +227,7 @@ impl Snapshot {
         let program = self.programs[program_index].clone();
         let result = standing(&program, record, today);
         let tier = result.tier.map(|t| t as u16);
-        let partner_id: Arc<str> = Arc::from(record.partner_id.as_str());
         let meta = self.partners.entry(partner).or_insert_with(|| PartnerMeta {
-            id: partner_id.clone(),
             programs: Vec::new(),
             people: Vec::new(),
         });
@@ -238,14 +246,8 @@ impl Snapshot {
                     let decision = interner.intern(decide_for_partner(
                         &program, benefit, record, &result, today,
                     ));
-                    self.decisions.insert(
-                        (partner, slot),
-                        Held {
-                            decision,
-                            partner: partner_id.clone(),
-                            tier,
-                        },
-                    );
+                    self.decisions
+                        .insert((partner, slot), Held { decision, tier });
                 }
                 Subject::Person => {
                     for person in &record.people {
@@ -255,14 +257,7 @@ impl Snapshot {
                         let decision = interner.intern(decide_for_person(
                             &program, benefit, record, &result, person, today,
                         ));
-                        self.decisions.insert(
-                            (k, slot),
-                            Held {
-                                decision,
-                                partner: partner_id.clone(),
-                                tier,
-                            },
-                        );
+                        self.decisions.insert((k, slot), Held { decision, tier });
                     }
                 }
             }
@@ -280,7 +275,6 @@ impl Snapshot {
             return;
         };
         let meta = self.partners.entry(partner).or_insert_with(|| PartnerMeta {
-            id: Arc::from(partner_id),
             programs: Vec::new(),
             people: Vec::new(),
         });
@@ -347,26 +341,22 @@ impl EntitlementIndex {
             (Subject::Partner, _) => snapshot.decisions.get(&(partner, slot)),
             (Subject::Person, Subjectee::Person(_)) => snapshot.decisions.get(&(subject, slot)),
         };
-        let (decision, partner_id, tier) = match held {
-            Some(held) => (held.decision.clone(), held.partner.clone(), held.tier),
+        let (decision, tier) = match held {
+            Some(held) => (held.decision.clone(), held.tier),
             None => match snapshot.partners.get(&partner) {
                 // Known, but not enrolled in this program.
-                Some(meta) => (
-                    Arc::new(not_enrolled(program, &benefit.name)),
-                    meta.id.clone(),
-                    None,
-                ),
+                Some(_) => (Arc::new(not_enrolled(program, &benefit.name)), None),
                 None => return Lookup::UnknownPartner,
             },
         };
         if decision.allowed && decision.until.is_some_and(|until| until < today) {
-            return Lookup::Stale(partner_id.to_string());
+            return Lookup::Stale(uuid::Uuid::from_u128(partner).to_string());
         }
         Lookup::Answer(Answer {
-            partner_id,
+            partner,
             program_id: snapshot.program_ids[program_index].clone(),
             entitlement: snapshot.slot_ids[slot as usize].clone(),
-            tier: tier.map(|t| program.tiers[t as usize].id.clone()),
+            tier: tier.map(|t| snapshot.tier_ids[program_index][t as usize].clone()),
             decision,
         })
     }

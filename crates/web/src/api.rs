@@ -118,6 +118,8 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(enroll_partner))
         .routes(routes!(get_standing))
         .routes(routes!(check_entitlement, check_entitlements))
+        .routes(routes!(import_people))
+        .routes(routes!(export_people))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -261,10 +261,11 @@ async fn answer(state: &AppState, ctx: &Ctx, query: &CheckQuery) -> ApiResult<Ch
             ));
         }
     };
+    let partner_id = found.partner_id();
     // Partner staff and managers ask only about partners they can see; tokens need the scope.
     if ctx
         .authorize(
-            &Action::CheckEntitlement(&PartnerId::from(&*found.partner_id)),
+            &Action::CheckEntitlement(&PartnerId(partner_id.clone())),
             "partner",
         )
         .is_err()
@@ -274,11 +275,11 @@ async fn answer(state: &AppState, ctx: &Ctx, query: &CheckQuery) -> ApiResult<Ch
     let decision = found.decision;
     Ok(CheckAnswer {
         allowed: decision.allowed,
-        partner: found.partner_id.to_string(),
+        partner: partner_id,
         person: query.person.clone(),
         program: found.program_id.to_string(),
         entitlement: found.entitlement.to_string(),
-        tier: found.tier,
+        tier: found.tier.map(|t| t.to_string()),
         reason: decision.reason.clone(),
         basis: decision.basis.clone(),
         until: decision.until.map(|d| d.to_string()),
@@ -347,4 +348,66 @@ pub async fn check_entitlements(
         });
     }
     Ok(Json(BatchAnswer { results }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// The partner all rows belong to; without it every row needs a `partner_id` column.
+    pub partner: Option<String>,
+    /// Write nothing unless every row is valid.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// Imports people from CSV (`Content-Type: text/csv`; columns `email`, `display_name`,
+/// `roles`, optional `job_role` and `partner_id`). Valid rows are written in one transaction;
+/// invalid rows come back with their line number and reason.
+#[utoipa::path(post, path = "/api/v1/people/import", tag = "people", params(ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = OK, body = accredit_app::people_import::ImportReport)))]
+pub async fn import_people(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<accredit_app::people_import::ImportReport>> {
+    let report = state
+        .app
+        .import_people(
+            &ctx,
+            params.partner.as_deref(),
+            &body,
+            params.strict,
+            &|_, _| {},
+        )
+        .await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// Only this partner's people.
+    pub partner: Option<String>,
+}
+
+/// The people the caller may see, as CSV that re-imports unchanged.
+#[utoipa::path(get, path = "/api/v1/people/export", tag = "people", params(ExportParams),
+    responses((status = OK, body = String, content_type = "text/csv")))]
+pub async fn export_people(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(params): ApiQuery<ExportParams>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let csv = state
+        .app
+        .export_people(&ctx, params.partner.as_deref())
+        .await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        csv,
+    )
+        .into_response())
 }

@@ -9,6 +9,7 @@ use accredit_app::AppError;
 use accredit_app::accounts::{Partner, Person};
 use accredit_app::auth::{ApiToken, IssuedToken};
 use accredit_app::overview::{PartnerAtRisk, PartnerOverview};
+use accredit_app::people_import::ImportReport;
 use accredit_app::programs::{ProgramPlan, ProgramSummary};
 use accredit_domain::{Principal, Role, Scope};
 use askama::Template;
@@ -33,6 +34,8 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/programs", get(programs_page).post(submit_program))
         .route("/partners/{id}", get(partner_page))
+        .route("/partners/{id}/people.csv", get(export_people_csv))
+        .route("/partners/{id}/people/import", post(import_people_csv))
         .route("/assets/app.css", get(stylesheet))
 }
 
@@ -539,6 +542,34 @@ async fn submit_program(
 struct PartnerPage {
     layout: Layout,
     o: PartnerOverview,
+    /// Program admins and the firm's own partner admins import and export people here.
+    manages_people: bool,
+    import: Option<ImportReport>,
+}
+
+fn manages_people(user: &PageUser, partner_id: &str) -> bool {
+    match &user.session.principal {
+        Principal::Person(actor) => {
+            actor.has(Role::ProgramAdmin)
+                || (actor.has(Role::PartnerAdmin)
+                    && actor.partner_id.as_ref().is_some_and(|p| p.0 == partner_id))
+        }
+        _ => false,
+    }
+}
+
+async fn render_partner(
+    state: &AppState,
+    user: &PageUser,
+    id: &str,
+    import: Option<ImportReport>,
+) -> PageResult<PartnerPage> {
+    Ok(PartnerPage {
+        o: state.app.partner_overview(&user.ctx(), id).await?,
+        layout: Layout::for_user(user),
+        manages_people: manages_people(user, id),
+        import,
+    })
 }
 
 /// A partner's tier, what the next tier needs, its benefits, people and credentials.
@@ -547,10 +578,67 @@ async fn partner_page(
     user: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let o = state.app.partner_overview(&user.ctx(), &id).await?;
-    Ok(PartnerPage {
-        layout: Layout::for_user(&user),
-        o,
+    Ok(render_partner(&state, &user, &id, None)
+        .await?
+        .into_response())
+}
+
+/// The partner's people as CSV, for editing and importing again.
+async fn export_people_csv(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let csv = state.app.export_people(&user.ctx(), Some(&id)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// Imports an uploaded CSV of people into this partner, then shows the report on the page.
+async fn import_people_csv(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> PageResult {
+    let mut csrf = String::new();
+    let mut strict = false;
+    let mut file = Vec::new();
+    let unreadable = |e: axum::extract::multipart::MultipartError| PageError {
+        status: StatusCode::BAD_REQUEST,
+        heading: "Upload failed",
+        message: format!("the upload could not be read: {}", e.body_text()),
+    };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
+            Some("strict") => strict = true,
+            Some("file") => file = field.bytes().await.map_err(unreadable)?.to_vec(),
+            _ => {}
+        }
     }
-    .into_response())
+    check_session_csrf(&user, &csrf)?;
+    let report = state
+        .app
+        .import_people(&user.ctx(), Some(&id), &file, strict, &|_, _| {})
+        .await?;
+    let status = if report.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render_partner(&state, &user, &id, Some(report)).await?,
+    )
+        .into_response())
 }

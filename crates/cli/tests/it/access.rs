@@ -236,6 +236,23 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             ),
             expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
         },
+        // Only the program admin may import into Globex; the CSV body is a bare string.
+        Case {
+            method: Method::POST,
+            template: "/api/v1/people/import",
+            path: format!("/api/v1/people/import?partner={globex}"),
+            body: Some(json!(
+                "email,display_name,roles\nnewcomer@globex.example,Newcomer,learner\n"
+            )),
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/people/export",
+            path: format!("/api/v1/people/export?partner={globex}"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
     ];
 
     let mut failures = Vec::new();

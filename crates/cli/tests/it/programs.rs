@@ -27,6 +27,7 @@ on_both_backends!(
     the_partner_page_shows_tier_what_is_missing_and_benefits,
     the_programs_page_previews_and_applies,
     a_second_node_hears_of_changes_through_the_database,
+    the_partner_page_imports_and_exports_people,
 );
 
 const MEDICAL: &str = EXAMPLE_PROGRAMS[3].1;
@@ -814,4 +815,71 @@ async fn a_second_node_hears_of_changes_through_the_database(t: TestApp) {
     }
     eprintln!("second node caught up after {:?}", started.elapsed());
     task.abort();
+}
+
+async fn the_partner_page_imports_and_exports_people(t: TestApp) {
+    let w = t.world().await;
+    let Auth::Session(session) = t.login(&w.acme_admin.email).await else {
+        unreachable!()
+    };
+    let upload = |csrf: &str, csv: &str| {
+        let body = format!(
+            "--b0undary\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+             --b0undary--\r\n"
+        );
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(format!("/partners/{}/people/import", w.acme.id))
+            .header(
+                axum::http::header::COOKIE,
+                format!("accredit_session={}", session.cookie),
+            )
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                "multipart/form-data; boundary=b0undary",
+            )
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let csv = "email,display_name,roles,job_role\nnew1@acme.example,New One,learner,sales\nbroken@,Broken,learner,\n";
+    let page = t.send(upload(&session.csrf, csv)).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Import: 1 added, 0 updated, 0 unchanged, 1 row refused"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("line 3: email:"), "{}", page.body);
+    assert!(
+        page.body.contains("new1@acme.example"),
+        "the new person is listed"
+    );
+
+    assert_eq!(t.send(upload("forged", csv)).await.status, 403);
+
+    let export = t
+        .get(
+            &format!("/partners/{}/people.csv", w.acme.id),
+            &Auth::Session(session.clone()),
+        )
+        .await;
+    assert_eq!(export.status, 200);
+    assert!(
+        export
+            .header("content-disposition")
+            .unwrap()
+            .contains("people.csv")
+    );
+    assert!(
+        export.body.contains("new1@acme.example") && !export.body.contains("globex"),
+        "{}",
+        export.body
+    );
+
+    // A learner sees no import form.
+    let learner = t.login(&w.acme_learner.email).await;
+    let view = t.get(&format!("/partners/{}", w.acme.id), &learner).await;
+    assert!(!view.body.contains("people/import"));
 }

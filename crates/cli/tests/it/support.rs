@@ -243,6 +243,11 @@ impl TestApp {
             }
         }
         let body = match body {
+            // A bare string body is CSV, the one non-JSON body the API takes.
+            Some(serde_json::Value::String(csv)) => {
+                builder = builder.header(header::CONTENT_TYPE, "text/csv");
+                Body::from(csv)
+            }
             Some(json) => {
                 builder = builder.header(header::CONTENT_TYPE, "application/json");
                 Body::from(json.to_string())
