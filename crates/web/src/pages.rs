@@ -36,6 +36,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/partners/{id}", get(partner_page))
         .route("/partners/{id}/people.csv", get(export_people_csv))
         .route("/partners/{id}/people/import", post(import_people_csv))
+        .route("/people/{id}/active", post(set_person_active))
         .route("/assets/app.css", get(stylesheet))
 }
 
@@ -641,4 +642,30 @@ async fn import_people_csv(
         render_partner(&state, &user, &id, Some(report)).await?,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct ActiveForm {
+    csrf: String,
+    active: bool,
+}
+
+/// Deactivates or reactivates a person from their partner's page.
+async fn set_person_active(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ActiveForm>,
+) -> PageResult {
+    check_session_csrf(&user, &form.csrf)?;
+    let update = accredit_app::accounts::PersonUpdate {
+        active: Some(form.active),
+        ..Default::default()
+    };
+    let person = state.app.update_person(&user.ctx(), &id, update).await?;
+    let back = match person.partner_id {
+        Some(partner) => format!("/partners/{partner}"),
+        None => "/".to_owned(),
+    };
+    Ok(Redirect::to(&back).into_response())
 }
