@@ -28,6 +28,7 @@ on_both_backends!(
     the_programs_page_previews_and_applies,
     a_second_node_hears_of_changes_through_the_database,
     the_partner_page_imports_and_exports_people,
+    the_demo_partners_get_the_decisions_the_seed_rules_give,
 );
 
 const MEDICAL: &str = EXAMPLE_PROGRAMS[3].1;
@@ -882,4 +883,155 @@ async fn the_partner_page_imports_and_exports_people(t: TestApp) {
     let learner = t.login(&w.acme_learner.email).await;
     let view = t.get(&format!("/partners/{}", w.acme.id), &learner).await;
     assert!(!view.body.contains("people/import"));
+
+    // The partner admin deactivates the learner from the page; their session ends.
+    let deactivate = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/people/{}/active", w.acme_learner.id))
+        .header(
+            axum::http::header::COOKIE,
+            format!("accredit_session={}", session.cookie),
+        )
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(axum::body::Body::from(format!(
+            "csrf={}&active=false",
+            session.csrf
+        )))
+        .unwrap();
+    let done = t.send(deactivate).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(
+        !t.app
+            .get_person(&ctx(), &w.acme_learner.id)
+            .await
+            .unwrap()
+            .active
+    );
+    assert_eq!(t.get("/api/v1/me", &learner).await.status, 401);
+}
+
+async fn the_demo_partners_get_the_decisions_the_seed_rules_give(t: TestApp) {
+    t.app.load_demo("demo-password-123").await.unwrap();
+    let partners = t.app.list_partners(&ctx()).await.unwrap();
+    let id = |name: &str| partners.iter().find(|p| p.name == name).unwrap().id.clone();
+    let people = t.app.list_people(&ctx()).await.unwrap();
+    let person = |email: &str| people.iter().find(|p| p.email == email).unwrap().id.clone();
+    let ask = async |who: Subjectee<'_>, entitlement: &str| match t
+        .app
+        .check_entitlement(who, entitlement, None)
+        .await
+        .unwrap()
+    {
+        Lookup::Answer(a) => ((*a.decision).clone(), a.tier.map(|t| t.to_string())),
+        other => panic!("{entitlement}: {other:?}"),
+    };
+
+    // Medical distributor: order processing needs current sales AND technical credentials.
+    let (bluebird, _) = ask(
+        Subjectee::Partner(&id("Bluebird Health Distribution")),
+        "order-processing",
+    )
+    .await;
+    assert!(!bluebird.allowed);
+    assert!(
+        bluebird.reason.contains("Technical Specialist") && bluebird.reason.contains("expired"),
+        "{}",
+        bluebird.reason
+    );
+    let (helix, tier) = ask(
+        Subjectee::Partner(&id("Helix Medical Supply")),
+        "order-processing",
+    )
+    .await;
+    assert!(helix.allowed, "{}", helix.reason);
+    assert_eq!(tier.as_deref(), Some("certified-distributor"));
+    let days_left = (helix.until.unwrap() - t.app.today()).get_days();
+    assert!(
+        (40..=50).contains(&days_left),
+        "holds until the expiring technical credential ends: {days_left} days"
+    );
+
+    // ISV: the badge opens the submission portal; sandbox credentials follow the security modules.
+    assert!(
+        ask(
+            Subjectee::Partner(&id("Acme Integrations")),
+            "submission-portal"
+        )
+        .await
+        .0
+        .allowed
+    );
+    let (nimbus, _) = ask(Subjectee::Partner(&id("Nimbus Apps")), "submission-portal").await;
+    assert!(!nimbus.allowed);
+    assert!(
+        ask(
+            Subjectee::Person(&person("dev@nimbus.example")),
+            "sandbox-access"
+        )
+        .await
+        .0
+        .allowed
+    );
+    assert!(
+        !ask(
+            Subjectee::Person(&person("admin@acme.example")),
+            "sandbox-access"
+        )
+        .await
+        .0
+        .allowed
+    );
+
+    // Cloud MSP: a lapsed credential takes the marketplace listing away; an expiring one keeps it.
+    assert!(
+        !ask(Subjectee::Partner(&id("Cirrus Ops")), "marketplace-listing")
+            .await
+            .0
+            .allowed
+    );
+    assert!(
+        ask(
+            Subjectee::Partner(&id("Stratus Managed Services")),
+            "marketplace-listing"
+        )
+        .await
+        .0
+        .allowed
+    );
+
+    // CRM agency: two implementation-certified staff, three approved implementations; the NPS
+    // below the threshold keeps Lumen out of the good-standing tier.
+    let (bright, bright_tier) = ask(
+        Subjectee::Partner(&id("Brightpath Digital")),
+        "directory-listing",
+    )
+    .await;
+    assert!(bright.allowed);
+    assert_eq!(
+        bright_tier.as_deref(),
+        Some("solutions-partner-good-standing")
+    );
+    let (lumen, lumen_tier) = ask(
+        Subjectee::Partner(&id("Lumen Marketing Co")),
+        "directory-listing",
+    )
+    .await;
+    assert!(lumen.allowed, "{}", lumen.reason);
+    assert_eq!(lumen_tier.as_deref(), Some("solutions-partner"));
+    let standing = t
+        .app
+        .partner_standings(&ctx(), &id("Lumen Marketing Co"))
+        .await
+        .unwrap();
+    let next = standing[0].next_tier.as_ref().unwrap();
+    assert!(
+        next.missing
+            .iter()
+            .any(|m| m.contains("raise NPS to at least 30 (latest: 18)")),
+        "{:?}",
+        next.missing
+    );
 }
