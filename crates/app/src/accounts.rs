@@ -766,40 +766,35 @@ impl App {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut changes = serde_json::Map::new();
-        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
-            if from != to {
-                changes.insert(field.into(), serde_json::json!({ "from": from, "to": to }));
-            }
-        };
-        note(
+        let mut changes = FieldChanges::default();
+        changes.note(
             "display_name",
             before.display_name.clone().into(),
             name.clone().into(),
         );
-        note(
+        changes.note(
             "roles",
             serde_json::json!(before.roles),
             serde_json::json!(roles),
         );
-        note(
+        changes.note(
             "job_role",
             serde_json::json!(before.job_role),
             serde_json::json!(job_role),
         );
-        note(
+        changes.note(
             "partner_id",
             serde_json::json!(before.partner_id),
             serde_json::json!(new_partner),
         );
-        note("active", before.active.into(), active.into());
+        changes.note("active", before.active.into(), active.into());
         audit::record(
             &mut tx,
             ctx,
             now,
             "person.updated",
             &format!("person:{id}"),
-            serde_json::Value::Object(changes),
+            changes.into_json(),
         )
         .await?;
         let mut touched: Vec<String> = before
@@ -906,36 +901,31 @@ impl App {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let mut changes = serde_json::Map::new();
-        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
-            if from != to {
-                changes.insert(field.into(), serde_json::json!({ "from": from, "to": to }));
-            }
-        };
-        note("name", before.name.clone().into(), name.clone().into());
-        note(
+        let mut changes = FieldChanges::default();
+        changes.note("name", before.name.clone().into(), name.clone().into());
+        changes.note(
             "partner_type",
             before.partner_type.as_str().into(),
             partner_type.as_str().into(),
         );
-        note(
+        changes.note(
             "region",
             before.region.clone().into(),
             region.clone().into(),
         );
-        note(
+        changes.note(
             "account_manager_id",
             serde_json::json!(before.account_manager_id),
             serde_json::json!(manager),
         );
-        note("active", before.active.into(), active.into());
+        changes.note("active", before.active.into(), active.into());
         audit::record(
             &mut tx,
             ctx,
             now,
             "partner.updated",
             &format!("partner:{id}"),
-            serde_json::Value::Object(changes),
+            changes.into_json(),
         )
         .await?;
         self.refresh_standing(&mut tx, ctx, id, None).await?;
@@ -947,5 +937,22 @@ impl App {
         tx.commit().await?;
         self.entitlements_changed(&touched).await?;
         Ok(partner)
+    }
+}
+
+/// The fields an update changed, `{field: {from, to}}`, for the audit trail.
+#[derive(Default)]
+struct FieldChanges(serde_json::Map<String, serde_json::Value>);
+
+impl FieldChanges {
+    fn note(&mut self, field: &str, from: serde_json::Value, to: serde_json::Value) {
+        if from != to {
+            self.0
+                .insert(field.into(), serde_json::json!({ "from": from, "to": to }));
+        }
+    }
+
+    fn into_json(self) -> serde_json::Value {
+        serde_json::Value::Object(self.0)
     }
 }

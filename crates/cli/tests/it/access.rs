@@ -450,21 +450,7 @@ async fn pages_refuse_what_the_caller_may_not_do(t: TestApp) {
     let Auth::Session(learner) = t.login(&w.acme_learner.email).await else {
         unreachable!()
     };
-    let form = |path: String, body: String| {
-        axum::http::Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(
-                axum::http::header::COOKIE,
-                format!("accredit_session={}", learner.cookie),
-            )
-            .header(
-                axum::http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(axum::body::Body::from(body))
-            .unwrap()
-    };
+    let form = |path: String, body: String| crate::support::session_form(&path, &learner, body);
     let create = t
         .send(form(
             "/admin/tokens".into(),

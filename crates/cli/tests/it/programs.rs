@@ -733,19 +733,7 @@ async fn the_programs_page_previews_and_applies(t: TestApp) {
                 .map(|b| format!("%{b:02X}"))
                 .collect::<String>()
         );
-        axum::http::Request::builder()
-            .method(Method::POST)
-            .uri("/programs")
-            .header(
-                axum::http::header::COOKIE,
-                format!("accredit_session={}", session.cookie),
-            )
-            .header(
-                axum::http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(axum::body::Body::from(body))
-            .unwrap()
+        crate::support::session_form("/programs", &session, body)
     };
     let preview = t.send(form("preview", TEST_PROGRAM)).await;
     assert_eq!(preview.status, 200);
@@ -885,22 +873,11 @@ async fn the_partner_page_imports_and_exports_people(t: TestApp) {
     assert!(!view.body.contains("people/import"));
 
     // The partner admin deactivates the learner from the page; their session ends.
-    let deactivate = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(format!("/people/{}/active", w.acme_learner.id))
-        .header(
-            axum::http::header::COOKIE,
-            format!("accredit_session={}", session.cookie),
-        )
-        .header(
-            axum::http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(axum::body::Body::from(format!(
-            "csrf={}&active=false",
-            session.csrf
-        )))
-        .unwrap();
+    let deactivate = crate::support::session_form(
+        &format!("/people/{}/active", w.acme_learner.id),
+        &session,
+        format!("csrf={}&active=false", session.csrf),
+    );
     let done = t.send(deactivate).await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(

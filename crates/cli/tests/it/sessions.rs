@@ -230,16 +230,8 @@ async fn signing_out_ends_the_session(t: TestApp) {
     let Auth::Session(session) = t.login(&w.acme_learner.email).await else {
         unreachable!()
     };
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/logout")
-        .header(
-            header::COOKIE,
-            format!("accredit_session={}", session.cookie),
-        )
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("csrf={}", session.csrf)))
-        .unwrap();
+    let request =
+        crate::support::session_form("/logout", &session, format!("csrf={}", session.csrf));
     let response = t.send(request).await;
     assert_eq!(response.status, 303);
     assert_eq!(response.header("location"), Some("/login"));
@@ -366,18 +358,7 @@ async fn the_token_page_creates_and_revokes_tokens(t: TestApp) {
     let Auth::Session(session) = t.login(&w.admin.email).await else {
         unreachable!()
     };
-    let form = |body: String, path: &str| {
-        Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(
-                header::COOKIE,
-                format!("accredit_session={}", session.cookie),
-            )
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap()
-    };
+    let form = |body: String, path: &str| crate::support::session_form(path, &session, body);
     let created = t
         .send(form(
             format!(

@@ -171,6 +171,20 @@ pub struct Session {
     pub csrf: String,
 }
 
+/// A form post from a signed-in browser: the session cookie and a urlencoded body.
+pub fn session_form(path: &str, session: &Session, body: impl Into<String>) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(
+            header::COOKIE,
+            format!("accredit_session={}", session.cookie),
+        )
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.into()))
+        .unwrap()
+}
+
 /// How a request authenticates.
 #[derive(Debug, Clone)]
 pub enum Auth {
