@@ -1,5 +1,6 @@
 //! Parsers and writers that are pure functions of bytes: no I/O, no clock. Every rejection names
 //! where in the input it happened.
 
+pub mod document;
 pub mod people_csv;
 pub mod program;

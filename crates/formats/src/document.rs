@@ -1,0 +1,148 @@
+//! A training document as the importers produce it: ordered sections of blocks. Transcripts
+//! give paragraphs that keep their start time and speaker; Markdown gives every kind of block.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// From the first heading or the file's own title, when it has one.
+    pub title: Option<String>,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    pub heading: String,
+    /// A URL fragment unique within the document, derived from the heading.
+    pub anchor: String,
+    /// Milliseconds from the start of the recording, for transcript sections.
+    pub start_ms: Option<u64>,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Block {
+    Paragraph {
+        /// Plain text: markup, tags and entities resolved.
+        text: String,
+        start_ms: Option<u64>,
+        speaker: Option<String>,
+    },
+    Code {
+        language: Option<String>,
+        text: String,
+    },
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    List {
+        ordered: bool,
+        items: Vec<String>,
+    },
+    Quote {
+        text: String,
+    },
+}
+
+impl Block {
+    /// The words of the block, for search and comparison.
+    pub fn text(&self) -> String {
+        match self {
+            Block::Paragraph { text, .. } | Block::Code { text, .. } | Block::Quote { text } => {
+                text.clone()
+            }
+            Block::Table { header, rows } => std::iter::once(header)
+                .chain(rows)
+                .map(|row| row.join(" "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::List { items, .. } => items.join("\n"),
+        }
+    }
+}
+
+/// One problem with an imported file, at a line (and column when known).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormatError {
+    /// 1-based; 0 when the problem is with the file as a whole (encoding, emptiness).
+    pub line: usize,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl FormatError {
+    pub fn at(line: usize, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn whole_file(message: impl Into<String>) -> Self {
+        Self::at(0, message)
+    }
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => f.write_str(&self.message),
+            (line, Some(column)) => write!(f, "line {line}, column {column}: {}", self.message),
+            (line, None) => write!(f, "line {line}: {}", self.message),
+        }
+    }
+}
+
+/// A URL fragment from a heading: lower-case letters and digits joined by hyphens, made unique
+/// against those already used.
+pub fn anchor(heading: &str, used: &mut Vec<String>) -> String {
+    let mut slug = String::new();
+    for c in heading.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let base = slug.trim_end_matches('-').to_owned();
+    let base = if base.is_empty() {
+        "section".to_owned()
+    } else {
+        base
+    };
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    used.push(candidate.clone());
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_are_slugs_unique_within_a_document() {
+        let mut used = Vec::new();
+        assert_eq!(
+            anchor("API Authentication — Requirements!", &mut used),
+            "api-authentication-requirements"
+        );
+        assert_eq!(
+            anchor("API authentication requirements", &mut used),
+            "api-authentication-requirements-2"
+        );
+        assert_eq!(anchor("***", &mut used), "section");
+        assert_eq!(
+            anchor("Données résidentes", &mut used),
+            "données-résidentes"
+        );
+    }
+}
