@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod content;
 pub mod evaluate;
 pub mod identity;
 pub mod program;
