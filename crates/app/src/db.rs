@@ -94,9 +94,9 @@ macro_rules! migrations {
 }
 
 const SQLITE_MIGRATIONS: &[Migration] =
-    migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs");
+    migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content");
 const POSTGRES_MIGRATIONS: &[Migration] =
-    migrations!("postgres": 1 "0001_foundation", 2 "0002_programs");
+    migrations!("postgres": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content");
 
 impl Db {
     /// Connects without touching the schema.

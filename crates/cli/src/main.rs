@@ -33,6 +33,9 @@ enum Command {
     /// Manage API tokens for integrations.
     #[command(subcommand)]
     Token(commands::admin::TokenCommand),
+    /// Import training content.
+    #[command(subcommand)]
+    Content(commands::content::ContentCommand),
     /// Validate and apply program files.
     #[command(subcommand)]
     Program(commands::program::ProgramCommand),
@@ -118,6 +121,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit(command) => commands::admin::audit(&cli.global, command).await,
         Command::Token(command) => commands::admin::token(&cli.global, command).await,
         Command::Program(command) => commands::program::run(&cli.global, command).await,
+        Command::Content(command) => commands::content::run(&cli.global, command).await,
         Command::People(command) => commands::people::run(&cli.global, command).await,
     }
 }

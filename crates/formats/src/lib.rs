@@ -2,5 +2,7 @@
 //! where in the input it happened.
 
 pub mod document;
+pub mod markdown;
 pub mod people_csv;
 pub mod program;
+pub mod transcript;

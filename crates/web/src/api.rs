@@ -2,6 +2,7 @@
 //! document is generated from these functions and their types.
 
 use crate::AppState;
+use crate::api_content::*;
 use crate::api_programs::*;
 use crate::problem::{ApiJson, ApiQuery, ApiResult, FieldProblem, Problem};
 use crate::session::{Caller, request_id};
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "programs", description = "Program files, enrolment and partner standing"),
         (name = "entitlements", description = "What a partner or person may do, and why"),
+        (name = "content", description = "Training content: versions, comparisons, what changed"),
     )
 )]
 struct ApiDoc;
@@ -120,6 +122,9 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(check_entitlement, check_entitlements))
         .routes(routes!(import_people))
         .routes(routes!(export_people))
+        .routes(routes!(import_content, get_content))
+        .routes(routes!(compare_content))
+        .routes(routes!(changes_since_certified))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

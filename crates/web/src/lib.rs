@@ -2,6 +2,7 @@
 //! operators need. Handlers stay thin; every decision is made in `accredit-app`.
 
 pub mod api;
+pub mod api_content;
 pub mod api_programs;
 pub mod ops;
 pub mod pages;

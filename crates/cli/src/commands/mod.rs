@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod content;
 pub mod people;
 pub mod program;
 pub mod serve;

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod browser;
 mod cli;
+mod content;
 mod ops;
 mod people_csv;
 mod programs;

@@ -1,0 +1,468 @@
+//! Training content: importing transcripts and documents as versions, comparing versions, and
+//! what changed since a person was certified — through the use cases, the API and the CLI.
+
+use crate::cli::{accredit, stderr, stdout};
+use crate::on_both_backends;
+use crate::support::{Auth, TEST_PROGRAM, TestApp};
+use accredit_app::Ctx;
+use accredit_app::content::ContentFile;
+use accredit_app::evidence::Evidence;
+use axum::http::Method;
+
+on_both_backends!(
+    markdown_and_transcripts_become_sections_with_recording_moments,
+    a_new_import_is_a_new_version_and_versions_compare_by_section,
+    what_changed_since_certification_starts_from_the_version_earned_on,
+    a_bad_file_rejects_the_whole_import_naming_file_and_line,
+    content_is_imported_over_the_api_and_read_by_learners,
+    the_cli_imports_content_and_reports_problems,
+);
+
+const GUIDE_V1: &str = "# Webhook guide\n\nHow partners deliver webhooks.\n\n## Signatures\n\nSign every webhook with the shared secret.\n\n## Retries\n\nRetry failed deliveries three times.\n\n```json\n{\"attempts\": 3}\n```\n";
+const GUIDE_V2: &str = "# Webhook guide\n\nHow partners deliver webhooks.\n\n## Signatures\n\nSign every webhook with the shared secret.\n\n## Retries\n\nRetry failed deliveries five times with exponential backoff.\n\n## Dead letters\n\nPark undeliverable events for 7 days.\n";
+const SESSION_VTT: &str = "WEBVTT\n\nNOTE Chapter: Permission scopes\n\n00:00:01.000 --> 00:00:04.000\n<v Maya Okafor>Ask for the narrowest permission scope that works.\n\n00:00:04.500 --> 00:00:07.000\n<v Maya Okafor>Broad scopes fail the security review.\n\nNOTE Chapter: Data residency\n\n00:02:00.000 --> 00:02:05.000\n<v Jonas Weber>Customer data stays in the region the customer chose.\n";
+
+fn ctx() -> Ctx {
+    Ctx::system()
+}
+
+fn file(name: &str, text: &str) -> ContentFile {
+    ContentFile {
+        file_name: name.into(),
+        bytes: text.as_bytes().to_vec(),
+        recording_url: None,
+    }
+}
+
+async fn with_program(t: &TestApp) {
+    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
+}
+
+async fn markdown_and_transcripts_become_sections_with_recording_moments(t: TestApp) {
+    with_program(&t).await;
+    let session = ContentFile {
+        recording_url: Some("https://videos.example/session-1.mp4".into()),
+        ..file("session.vtt", SESSION_VTT)
+    };
+    let version = t
+        .app
+        .import_content(
+            &ctx(),
+            "test-program",
+            "m1",
+            &[file("guide.md", GUIDE_V1), session],
+        )
+        .await
+        .unwrap();
+    assert_eq!(version.version, 1);
+    let guide = &version.documents[0];
+    assert_eq!(guide.title, "Webhook guide");
+    assert_eq!(guide.source_kind, "markdown");
+    let headings: Vec<_> = guide.sections.iter().map(|s| s.heading.as_str()).collect();
+    assert_eq!(headings, ["Webhook guide", "Signatures", "Retries"]);
+    assert_eq!(guide.sections[2].anchor, "retries");
+    assert!(
+        guide.sections[2]
+            .body
+            .contains("Retry failed deliveries three times.")
+    );
+    assert!(
+        guide.sections[2].body.contains("{\"attempts\": 3}"),
+        "code blocks are kept"
+    );
+
+    let transcript = &version.documents[1];
+    assert_eq!(transcript.source_kind, "webvtt");
+    let chapters: Vec<_> = transcript
+        .sections
+        .iter()
+        .map(|s| (s.heading.as_str(), s.start_ms))
+        .collect();
+    assert_eq!(
+        chapters,
+        [
+            ("Permission scopes", Some(1000)),
+            ("Data residency", Some(120_000))
+        ]
+    );
+    assert_eq!(
+        transcript.sections[1].recording_link.as_deref(),
+        Some("https://videos.example/session-1.mp4#t=120")
+    );
+    let first = &transcript.sections[0];
+    assert!(first.body.contains("Ask for the narrowest permission scope that works. Broad scopes fail the security review."), "cues merge into a paragraph: {}", first.body);
+    assert_eq!(first.blocks[0]["speaker"], "Maya Okafor");
+    assert_eq!(first.blocks[0]["start_ms"], 1000);
+}
+
+async fn a_new_import_is_a_new_version_and_versions_compare_by_section(t: TestApp) {
+    with_program(&t).await;
+    t.app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V1)])
+        .await
+        .unwrap();
+    let v2 = t
+        .app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V2)])
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(
+        t.app
+            .module_versions(&ctx(), "test-program", "m1")
+            .await
+            .unwrap(),
+        [1, 2]
+    );
+    let comparison = t
+        .app
+        .compare_versions(&ctx(), "test-program", "m1", 1, 2)
+        .await
+        .unwrap();
+    let summary: Vec<_> = comparison
+        .sections
+        .iter()
+        .map(|s| format!("{} {}", s.anchor, s.change))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "webhook-guide unchanged",
+            "signatures unchanged",
+            "retries changed",
+            "dead-letters added"
+        ]
+    );
+    let retries = &comparison.sections[2];
+    let removed: String = retries
+        .words
+        .iter()
+        .filter(|w| w.op == "removed")
+        .map(|w| w.text.as_str())
+        .collect();
+    let added: String = retries
+        .words
+        .iter()
+        .filter(|w| w.op == "added")
+        .map(|w| w.text.as_str())
+        .collect();
+    assert!(removed.contains("three"), "{removed}");
+    assert!(
+        added.contains("five") && added.contains("exponential") && added.contains("backoff"),
+        "{added}"
+    );
+    // The old version is still there to read.
+    let v1 = t
+        .app
+        .module_version(&ctx(), "test-program", "m1", Some(1))
+        .await
+        .unwrap();
+    assert!(v1.documents[0].sections[2].body.contains("three times"));
+    let events = t.app.list_audit_events(&ctx(), 0, 1000).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "content.imported")
+            .count(),
+        2
+    );
+}
+
+async fn what_changed_since_certification_starts_from_the_version_earned_on(t: TestApp) {
+    with_program(&t).await;
+    let w = t.world().await;
+    t.app
+        .enroll_partner(&ctx(), &w.acme.id, "test-program")
+        .await
+        .unwrap();
+    t.app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V1)])
+        .await
+        .unwrap();
+    let evidence = Evidence::CredentialIssued {
+        person: w.acme_learner.id.clone(),
+        track: "t1".into(),
+        issued_on: t.app.today(),
+    };
+    t.app
+        .record_evidence(&ctx(), "test-program", evidence)
+        .await
+        .unwrap();
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 30));
+    t.app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V2)])
+        .await
+        .unwrap();
+
+    let learner = t.login(&w.acme_learner.email).await;
+    let response = t
+        .get(
+            &format!(
+                "/api/v1/people/{}/changes?program=test-program&module=m1",
+                w.acme_learner.id
+            ),
+            &learner,
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let body = response.json();
+    assert_eq!(
+        (body["from_version"].as_i64(), body["to_version"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let changed: Vec<_> = body["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["change"] != "unchanged")
+        .map(|s| s["anchor"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(changed, ["retries", "dead-letters"]);
+    // Someone without a credential has nothing to compare against.
+    let none = t
+        .get(
+            &format!(
+                "/api/v1/people/{}/changes?program=test-program&module=m1",
+                w.acme_admin.id
+            ),
+            &t.login(&w.acme_admin.email).await,
+        )
+        .await;
+    assert_eq!(none.status, 404);
+    // And another firm's learner's history is not visible.
+    let other = t
+        .get(
+            &format!(
+                "/api/v1/people/{}/changes?program=test-program&module=m1",
+                w.globex_learner.id
+            ),
+            &learner,
+        )
+        .await;
+    assert_eq!(other.status, 404);
+}
+
+async fn a_bad_file_rejects_the_whole_import_naming_file_and_line(t: TestApp) {
+    with_program(&t).await;
+    let broken = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nFine.\n\n00:00:05.000 --> 00:00:3.000\nBroken timing.\n";
+    let error = t
+        .app
+        .import_content(
+            &ctx(),
+            "test-program",
+            "m1",
+            &[file("guide.md", GUIDE_V1), file("broken.vtt", broken)],
+        )
+        .await
+        .unwrap_err();
+    let accredit_app::AppError::Invalid(problems) = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, "broken.vtt: line 6");
+    assert!(
+        problems[0].message.contains("00:00:3.000"),
+        "{}",
+        problems[0].message
+    );
+    assert!(
+        t.app
+            .module_versions(&ctx(), "test-program", "m1")
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing kept"
+    );
+
+    let binary = ContentFile {
+        file_name: "logo.png".into(),
+        bytes: vec![0x89, b'P', b'N', b'G', 0, 0, 0, 13],
+        recording_url: None,
+    };
+    let error = t
+        .app
+        .import_content(&ctx(), "test-program", "m1", &[binary])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("logo.png"), "{error}");
+    let empty = t
+        .app
+        .import_content(&ctx(), "test-program", "m1", &[file("empty.md", "")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        empty.contains("empty.md") && empty.contains("empty"),
+        "{empty}"
+    );
+    let unknown = t
+        .app
+        .import_content(
+            &ctx(),
+            "test-program",
+            "nope",
+            &[file("guide.md", GUIDE_V1)],
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("has no module `nope`"), "{unknown}");
+}
+
+fn multipart(parts: &[(&str, Option<&str>, &str)]) -> (String, String) {
+    let boundary = "accredit-test-boundary";
+    let mut body = String::new();
+    for (name, file_name, content) in parts {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""
+        ));
+        if let Some(file_name) = file_name {
+            body.push_str(&format!(
+                "; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"
+            ));
+        }
+        body.push_str(&format!("\r\n\r\n{content}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn content_is_imported_over_the_api_and_read_by_learners(t: TestApp) {
+    with_program(&t).await;
+    let w = t.world().await;
+    let (content_type, body) = multipart(&[
+        ("file", Some("guide.md"), GUIDE_V1),
+        ("file", Some("session.vtt"), SESSION_VTT),
+        (
+            "recording_url:session.vtt",
+            None,
+            "https://videos.example/s1.mp4",
+        ),
+    ]);
+    let send = |auth: Auth| {
+        let mut request = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/programs/test-program/modules/m1/content")
+            .header(axum::http::header::CONTENT_TYPE, content_type.clone());
+        match &auth {
+            Auth::Bearer(token) => {
+                request =
+                    request.header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+            Auth::Session(s) => {
+                request = request
+                    .header(
+                        axum::http::header::COOKIE,
+                        format!("accredit_session={}", s.cookie),
+                    )
+                    .header("x-csrf-token", s.csrf.clone())
+            }
+            Auth::Anonymous => {}
+        }
+        request.body(axum::body::Body::from(body.clone())).unwrap()
+    };
+    assert_eq!(t.send(send(Auth::Anonymous)).await.status, 401);
+    assert_eq!(
+        t.send(send(t.login(&w.acme_admin.email).await))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(t.send(send(t.token("people:read").await)).await.status, 403);
+    let created = t.send(send(t.login(&w.admin.email).await)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.json()["documents"][1]["sections"][0]["recording_link"],
+        "https://videos.example/s1.mp4#t=1"
+    );
+
+    let learner = t.login(&w.acme_learner.email).await;
+    let read = t
+        .get("/api/v1/programs/test-program/modules/m1/content", &learner)
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json()["version"], 1);
+    assert_eq!(
+        t.get(
+            "/api/v1/programs/test-program/modules/m1/content?version=7",
+            &learner
+        )
+        .await
+        .status,
+        404
+    );
+    let compare = t
+        .get(
+            "/api/v1/programs/test-program/modules/m1/compare?from=1&to=1",
+            &learner,
+        )
+        .await;
+    assert_eq!(compare.status, 200);
+    assert!(
+        compare.json()["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["change"] == "unchanged")
+    );
+    let bad = t
+        .get(
+            "/api/v1/programs/test-program/modules/m1/compare?from=one&to=1",
+            &learner,
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["errors"][0]["field"], "from");
+}
+
+async fn the_cli_imports_content_and_reports_problems(t: TestApp) {
+    with_program(&t).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("guide.md"), GUIDE_V1).unwrap();
+    std::fs::write(dir.path().join("session.vtt"), SESSION_VTT).unwrap();
+    std::fs::write(
+        dir.path().join("broken.srt"),
+        "1\n00:00:01,000 --> 00:00:00,500\nBackwards.\n",
+    )
+    .unwrap();
+    let url = t.db.url.clone();
+    let run = |files: &[&str]| {
+        let mut args = vec![
+            "content",
+            "import",
+            "--database-url",
+            &url,
+            "--program",
+            "test-program",
+            "--module",
+            "m1",
+            "--recording-url",
+            "https://videos.example/s1.mp4",
+        ];
+        args.extend(files);
+        accredit(dir.path(), &args, &[])
+    };
+    let ok = run(&["guide.md", "session.vtt"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let out = stdout(&ok);
+    assert!(
+        out.contains("imported version 1 of `m1` (2 document(s), 5 section(s))"),
+        "{out}"
+    );
+    assert!(out.contains("[2:00] Data residency"), "{out}");
+    let bad = run(&["guide.md", "broken.srt"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let message = stderr(&bad);
+    assert!(
+        message.contains("nothing was imported") && message.contains("broken.srt: line 2"),
+        "{message}"
+    );
+    assert_eq!(
+        t.app
+            .module_versions(&ctx(), "test-program", "m1")
+            .await
+            .unwrap(),
+        [1]
+    );
+}
