@@ -245,7 +245,10 @@ impl App {
             }),
         )
         .await?;
+        self.notify_changed(&mut tx, &[format!("content:{program_id}/{module_id}")])
+            .await?;
         tx.commit().await?;
+        self.index_module(program_id, module_id).await?;
         self.module_version(ctx, program_id, module_id, Some(version))
             .await
     }

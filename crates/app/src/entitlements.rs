@@ -546,6 +546,9 @@ impl App {
             }
             // Whatever happened while not listening is caught up by a full rebuild.
             self.tokens.clear();
+            if let Err(e) = self.reindex_content(&|_, _| {}).await {
+                tracing::error!(error = ?e, "rebuilding the search index");
+            }
             if let Err(e) = self.rebuild_entitlements().await {
                 tracing::error!(error = ?e, "rebuilding the entitlement snapshot");
             }
@@ -553,7 +556,14 @@ impl App {
                 match listener.recv().await {
                     Ok(notification) => {
                         let payload = notification.payload();
-                        let result = if payload == TOKENS {
+                        let result = if let Some(module) = payload.strip_prefix("content:") {
+                            match module.split_once('/') {
+                                Some((program, module)) => {
+                                    self.index_module(program, module).await.map(|_| ())
+                                }
+                                None => Ok(()),
+                            }
+                        } else if payload == TOKENS {
                             self.tokens.clear();
                             Ok(())
                         } else if payload == EVERYTHING {

@@ -17,6 +17,7 @@ pub mod overview;
 pub mod people_import;
 pub mod programs;
 pub mod records;
+pub mod search;
 mod secrets;
 
 use accredit_domain::access::authorize;
@@ -55,6 +56,8 @@ pub struct App {
     pub entitlements: Arc<entitlements::EntitlementIndex>,
     /// API tokens checked recently.
     pub tokens: Arc<auth::TokenCache>,
+    /// This node's full-text index of published content.
+    pub search: Arc<search::SearchIndex>,
 }
 
 impl App {
@@ -65,7 +68,14 @@ impl App {
             config,
             entitlements: Arc::default(),
             tokens: Arc::default(),
+            search: Arc::new(search::SearchIndex::in_memory()),
         }
+    }
+
+    /// Uses an index kept on disk instead of the in-memory one.
+    pub fn with_search_index(mut self, index: search::SearchIndex) -> Self {
+        self.search = Arc::new(index);
+        self
     }
 
     pub fn now(&self) -> jiff::Timestamp {

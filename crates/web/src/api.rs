@@ -125,6 +125,8 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(import_content, get_content))
         .routes(routes!(compare_content))
         .routes(routes!(changes_since_certified))
+        .routes(routes!(search_content))
+        .routes(routes!(reindex))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -144,3 +144,62 @@ pub async fn changes_since_certified(
         ))),
     }
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// Words or "a phrase"; one typo per longer word is forgiven.
+    pub q: String,
+    pub program: Option<String>,
+    pub module: Option<String>,
+    /// Only modules a track requires.
+    pub track: Option<String>,
+    /// Only modules for this job role.
+    pub role: Option<String>,
+    /// At most this many hits (1 to 100, default 20).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SearchResults {
+    pub hits: Vec<accredit_app::search::SearchHit>,
+}
+
+/// Searches published training content, best matches first, each hit linking to its section
+/// and recording moment.
+#[utoipa::path(get, path = "/api/v1/search", tag = "content", params(SearchParams),
+    responses((status = OK, body = SearchResults)))]
+pub async fn search_content(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> ApiResult<Json<SearchResults>> {
+    let query = accredit_app::search::SearchQuery {
+        text: params.q,
+        program: params.program,
+        module: params.module,
+        track: params.track,
+        role: params.role,
+        limit: params.limit.unwrap_or(20),
+    };
+    Ok(Json(SearchResults {
+        hits: state.app.search_content(&ctx, &query).await?,
+    }))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Reindexed {
+    pub sections: usize,
+}
+
+/// Rebuilds this node's search index from the database (program admins).
+#[utoipa::path(post, path = "/api/v1/search/reindex", tag = "content",
+    responses((status = OK, body = Reindexed)))]
+pub async fn reindex(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Reindexed>> {
+    ctx.authorize(&accredit_domain::Action::ManagePrograms, "programs")?;
+    let sections = state.app.reindex_content(&|_, _| {}).await?;
+    Ok(Json(Reindexed { sections }))
+}

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 pub enum ContentCommand {
     /// Import WebVTT, SRT and Markdown files as the next version of a module (all or nothing).
     Import(ImportArgs),
+    /// Rebuild the search index in the data directory from the database (while no server
+    /// holds it; a running server rebuilds with POST /api/v1/search/reindex).
+    Reindex,
 }
 
 #[derive(Debug, Args)]
@@ -30,7 +33,10 @@ pub struct ImportArgs {
 }
 
 pub async fn run(global: &GlobalArgs, command: ContentCommand) -> Result<(), CliError> {
-    let ContentCommand::Import(args) = command;
+    let args = match command {
+        ContentCommand::Import(args) => args,
+        ContentCommand::Reindex => return reindex(global).await,
+    };
     let mut files = Vec::new();
     for path in &args.files {
         let bytes = std::fs::read(path)
@@ -87,4 +93,29 @@ pub async fn run(global: &GlobalArgs, command: ContentCommand) -> Result<(), Cli
         }
         Err(other) => Err(other.into()),
     }
+}
+
+async fn reindex(global: &GlobalArgs) -> Result<(), CliError> {
+    let (settings, app) = super::open(global, &ServerArgs::default(), false).await?;
+    let index = accredit_app::search::SearchIndex::open(&settings.data_dir.join("search-index"))?;
+    let app = app.with_search_index(index);
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} modules {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let sections = app
+        .reindex_content(&|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "search index rebuilt: {sections} sections in {}",
+        settings.data_dir.join("search-index").display()
+    );
+    Ok(())
 }

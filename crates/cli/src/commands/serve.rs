@@ -42,6 +42,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         None
     };
     let (settings, app) = super::open(&global, &args.server, true).await?;
+    let index = accredit_app::search::SearchIndex::open(&settings.data_dir.join("search-index"))?;
+    let app = app.with_search_index(index);
+    app.reindex_content(&|_, _| {}).await?;
 
     let mut demo_accounts = None;
     if args.demo {

@@ -292,6 +292,20 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             body: None,
             expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
         },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/search",
+            path: "/api/v1/search?q=read".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/search/reindex",
+            path: "/api/v1/search/reindex".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
     ];
 
     let mut failures = Vec::new();

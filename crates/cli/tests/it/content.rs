@@ -16,6 +16,7 @@ on_both_backends!(
     a_bad_file_rejects_the_whole_import_naming_file_and_line,
     content_is_imported_over_the_api_and_read_by_learners,
     the_cli_imports_content_and_reports_problems,
+    search_ranks_sections_with_snippets_phrases_typos_and_filters,
 );
 
 const GUIDE_V1: &str = "# Webhook guide\n\nHow partners deliver webhooks.\n\n## Signatures\n\nSign every webhook with the shared secret.\n\n## Retries\n\nRetry failed deliveries three times.\n\n```json\n{\"attempts\": 3}\n```\n";
@@ -465,4 +466,80 @@ async fn the_cli_imports_content_and_reports_problems(t: TestApp) {
             .unwrap(),
         [1]
     );
+}
+
+async fn search_ranks_sections_with_snippets_phrases_typos_and_filters(t: TestApp) {
+    with_program(&t).await;
+    let w = t.world().await;
+    let session = ContentFile {
+        recording_url: Some("https://videos.example/s1.mp4".into()),
+        ..file("session.vtt", SESSION_VTT)
+    };
+    t.app
+        .import_content(
+            &ctx(),
+            "test-program",
+            "m1",
+            &[file("guide.md", GUIDE_V1), session],
+        )
+        .await
+        .unwrap();
+    let learner = t.login(&w.acme_learner.email).await;
+    let search = async |query: &str| {
+        let response = t.get(&format!("/api/v1/search?{query}"), &learner).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        response.json()["hits"].as_array().unwrap().clone()
+    };
+
+    let hits = search("q=retry+deliveries").await;
+    assert_eq!(hits[0]["heading"], "Retries", "{hits:?}");
+    assert_eq!(hits[0]["anchor"], "retries");
+    assert_eq!(hits[0]["module_id"], "m1");
+    let snippet = hits[0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("<b>Retry</b>") && snippet.contains("<b>deliveries</b>"),
+        "{snippet}"
+    );
+
+    // A phrase from the recording deep-links to its moment.
+    let hits = search("q=%22narrowest+permission+scope%22").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["heading"], "Permission scopes");
+    assert_eq!(
+        hits[0]["recording_link"],
+        "https://videos.example/s1.mp4#t=1"
+    );
+
+    // One typo is forgiven; a word found nowhere finds nothing.
+    assert_eq!(search("q=residncy").await[0]["heading"], "Data residency");
+    assert!(search("q=kubernetes").await.is_empty());
+
+    // Filters: by track and role the module is in; by another module nothing.
+    assert!(!search("q=webhook&track=t1").await.is_empty());
+    assert!(!search("q=webhook&role=sales").await.is_empty());
+    assert!(search("q=webhook&role=technical").await.is_empty());
+    assert!(search("q=webhook&module=other").await.is_empty());
+
+    // A new version replaces the old one in the index.
+    t.app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V2)])
+        .await
+        .unwrap();
+    assert_eq!(search("q=dead+letters").await[0]["version"], 2);
+    assert!(
+        search("q=narrowest").await.is_empty(),
+        "the transcript is not in version 2"
+    );
+
+    let empty = t.get("/api/v1/search?q=+", &learner).await;
+    assert_eq!(empty.status, 422);
+    assert_eq!(empty.json()["errors"][0]["field"], "q");
+
+    // Rebuilding from the database gives the same answers.
+    let admin = t.login(&w.admin.email).await;
+    let rebuilt = t
+        .request(Method::POST, "/api/v1/search/reindex", &admin, None)
+        .await;
+    assert_eq!(rebuilt.json()["sections"], 4);
+    assert_eq!(search("q=dead+letters").await[0]["heading"], "Dead letters");
 }
