@@ -81,6 +81,17 @@ impl App {
         evidence: Evidence,
     ) -> AppResult<()> {
         ctx.authorize(&Action::ManagePrograms, "programs")?;
+        self.record_evidence_for(ctx, program_id, evidence).await
+    }
+
+    /// Records evidence a use case has already decided the caller may produce (a learner
+    /// completing their own module).
+    pub(crate) async fn record_evidence_for(
+        &self,
+        ctx: &Ctx,
+        program_id: &str,
+        evidence: Evidence,
+    ) -> AppResult<()> {
         let now = self.now();
         let at = format_instant(now);
         let mut tx = self.db.begin().await?;

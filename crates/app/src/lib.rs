@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod overview;
 pub mod people_import;
 pub mod programs;
+pub mod progress;
 pub mod records;
 pub mod search;
 mod secrets;

@@ -127,6 +127,10 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(changes_since_certified))
         .routes(routes!(search_content))
         .routes(routes!(reindex))
+        .routes(routes!(mark_read))
+        .routes(routes!(record_time))
+        .routes(routes!(get_progress))
+        .routes(routes!(complete_module))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -203,3 +203,69 @@ pub async fn reindex(
     let sections = state.app.reindex_content(&|_, _| {}).await?;
     Ok(Json(Reindexed { sections }))
 }
+
+/// Marks a section read by the signed-in person.
+#[utoipa::path(post, path = "/api/v1/sections/{id}/read", tag = "content",
+    params(("id" = String, Path)), responses((status = NO_CONTENT)))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.mark_section_read(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudyTime {
+    /// Seconds studied since the last report (1 to 3600).
+    pub seconds: i64,
+}
+
+/// Adds study time to the signed-in person's module; answers the total in seconds.
+#[utoipa::path(post, path = "/api/v1/programs/{program}/modules/{module}/time", tag = "content",
+    params(("program" = String, Path), ("module" = String, Path)), request_body = StudyTime,
+    responses((status = OK, body = i64)))]
+pub async fn record_time(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((program, module)): Path<(String, String)>,
+    crate::problem::ApiJson(input): crate::problem::ApiJson<StudyTime>,
+) -> ApiResult<Json<i64>> {
+    Ok(Json(
+        state
+            .app
+            .record_study_time(&ctx, &program, &module, input.seconds)
+            .await?,
+    ))
+}
+
+/// The signed-in person's progress through a module's current version.
+#[utoipa::path(get, path = "/api/v1/programs/{program}/modules/{module}/progress", tag = "content",
+    params(("program" = String, Path), ("module" = String, Path)),
+    responses((status = OK, body = accredit_app::progress::ModuleProgress)))]
+pub async fn get_progress(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((program, module)): Path<(String, String)>,
+) -> ApiResult<Json<accredit_app::progress::ModuleProgress>> {
+    Ok(Json(
+        state.app.module_progress(&ctx, &program, &module).await?,
+    ))
+}
+
+/// Completes the module for the signed-in person once every section is read; it then counts
+/// towards their tracks.
+#[utoipa::path(post, path = "/api/v1/programs/{program}/modules/{module}/complete", tag = "content",
+    params(("program" = String, Path), ("module" = String, Path)),
+    responses((status = OK, body = accredit_app::progress::ModuleProgress)))]
+pub async fn complete_module(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((program, module)): Path<(String, String)>,
+) -> ApiResult<Json<accredit_app::progress::ModuleProgress>> {
+    Ok(Json(
+        state.app.complete_module(&ctx, &program, &module).await?,
+    ))
+}

@@ -61,6 +61,15 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         .import_content(&accredit_app::Ctx::system(), "test-program", "m1", &[guide])
         .await
         .unwrap();
+    let guide_section = t
+        .app
+        .module_version(&accredit_app::Ctx::system(), "test-program", "m1", None)
+        .await
+        .unwrap()
+        .documents[0]
+        .sections[0]
+        .id
+        .clone();
     let evidence = accredit_app::evidence::Evidence::CredentialIssued {
         person: w.globex_learner.id.clone(),
         track: "t1".into(),
@@ -305,6 +314,35 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             path: "/api/v1/search/reindex".into(),
             body: None,
             expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        // Progress belongs to people: tokens have none; completion counts for partner staff.
+        Case {
+            method: Method::POST,
+            template: "/api/v1/sections/{id}/read",
+            path: format!("/api/v1/sections/{guide_section}/read"),
+            body: None,
+            expect: [401, 204, 204, 204, 204, 204, 204, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/modules/{module}/time",
+            path: "/api/v1/programs/test-program/modules/m1/time".into(),
+            body: Some(json!({"seconds": 60})),
+            expect: [401, 200, 200, 200, 200, 200, 200, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/modules/{module}/progress",
+            path: "/api/v1/programs/test-program/modules/m1/progress".into(),
+            body: None,
+            expect: [401, 200, 200, 200, 200, 200, 200, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/modules/{module}/complete",
+            path: "/api/v1/programs/test-program/modules/m1/complete".into(),
+            body: None,
+            expect: [401, 403, 403, 403, 403, 200, 200, 403, 403],
         },
     ];
 

@@ -17,6 +17,7 @@ on_both_backends!(
     content_is_imported_over_the_api_and_read_by_learners,
     the_cli_imports_content_and_reports_problems,
     search_ranks_sections_with_snippets_phrases_typos_and_filters,
+    reading_every_section_completes_the_module_and_counts_for_the_track,
 );
 
 const GUIDE_V1: &str = "# Webhook guide\n\nHow partners deliver webhooks.\n\n## Signatures\n\nSign every webhook with the shared secret.\n\n## Retries\n\nRetry failed deliveries three times.\n\n```json\n{\"attempts\": 3}\n```\n";
@@ -542,4 +543,114 @@ async fn search_ranks_sections_with_snippets_phrases_typos_and_filters(t: TestAp
         .await;
     assert_eq!(rebuilt.json()["sections"], 4);
     assert_eq!(search("q=dead+letters").await[0]["heading"], "Dead letters");
+}
+
+async fn reading_every_section_completes_the_module_and_counts_for_the_track(t: TestApp) {
+    with_program(&t).await;
+    let w = t.world().await;
+    t.app
+        .enroll_partner(&ctx(), &w.acme.id, "test-program")
+        .await
+        .unwrap();
+    let version = t
+        .app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V1)])
+        .await
+        .unwrap();
+    let sections: Vec<String> = version.documents[0]
+        .sections
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let learner = t.login(&w.acme_learner.email).await;
+    let base = "/api/v1/programs/test-program/modules/m1";
+
+    let early = t
+        .request(Method::POST, &format!("{base}/complete"), &learner, None)
+        .await;
+    assert_eq!(early.status, 422);
+    assert!(
+        early.body.contains("3 of 3 sections are not read yet"),
+        "{}",
+        early.body
+    );
+    for id in &sections {
+        assert_eq!(
+            t.request(
+                Method::POST,
+                &format!("/api/v1/sections/{id}/read"),
+                &learner,
+                None
+            )
+            .await
+            .status,
+            204
+        );
+    }
+    // Reading twice is harmless.
+    assert_eq!(
+        t.request(
+            Method::POST,
+            &format!("/api/v1/sections/{}/read", sections[0]),
+            &learner,
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    let time = t
+        .post(
+            &format!("{base}/time"),
+            &learner,
+            serde_json::json!({"seconds": 600}),
+        )
+        .await;
+    assert_eq!(time.json(), 600);
+    assert_eq!(
+        t.post(
+            &format!("{base}/time"),
+            &learner,
+            serde_json::json!({"seconds": 99999})
+        )
+        .await
+        .status,
+        422
+    );
+    let progress = t.get(&format!("{base}/progress"), &learner).await.json();
+    assert_eq!(
+        (
+            progress["sections_total"].as_u64(),
+            progress["sections_read"].as_array().unwrap().len()
+        ),
+        (Some(3), 3)
+    );
+    assert_eq!(progress["seconds_spent"], 600);
+
+    let done = t
+        .request(Method::POST, &format!("{base}/complete"), &learner, None)
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.json()["completed"], true);
+    // Completing m1 satisfies track t1's requirement: a person benefit that needs m1 is granted.
+    let reader = t.token("entitlements:read").await;
+    let sandbox = t
+        .get(
+            &format!(
+                "/api/v1/entitlements/check?person={}&entitlement=sandbox",
+                w.acme_learner.id
+            ),
+            &reader,
+        )
+        .await;
+    assert_eq!(sandbox.json()["allowed"], true, "{}", sandbox.body);
+    // A new version starts the reading again, but completion stands.
+    t.app
+        .import_content(&ctx(), "test-program", "m1", &[file("guide.md", GUIDE_V2)])
+        .await
+        .unwrap();
+    let again = t.get(&format!("{base}/progress"), &learner).await.json();
+    assert_eq!(again["version"], 2);
+    assert!(again["sections_read"].as_array().unwrap().is_empty());
+    assert_eq!(again["completed"], true);
 }
