@@ -18,6 +18,7 @@ on_both_backends!(
     the_cli_imports_content_and_reports_problems,
     search_ranks_sections_with_snippets_phrases_typos_and_filters,
     reading_every_section_completes_the_module_and_counts_for_the_track,
+    the_reader_and_search_pages_show_content_and_progress,
 );
 
 const GUIDE_V1: &str = "# Webhook guide\n\nHow partners deliver webhooks.\n\n## Signatures\n\nSign every webhook with the shared secret.\n\n## Retries\n\nRetry failed deliveries three times.\n\n```json\n{\"attempts\": 3}\n```\n";
@@ -653,4 +654,85 @@ async fn reading_every_section_completes_the_module_and_counts_for_the_track(t: 
     assert_eq!(again["version"], 2);
     assert!(again["sections_read"].as_array().unwrap().is_empty());
     assert_eq!(again["completed"], true);
+}
+
+async fn the_reader_and_search_pages_show_content_and_progress(t: TestApp) {
+    with_program(&t).await;
+    let w = t.world().await;
+    let session = ContentFile {
+        recording_url: Some("https://videos.example/s1.mp4".into()),
+        ..file("session.vtt", SESSION_VTT)
+    };
+    let version = t
+        .app
+        .import_content(
+            &ctx(),
+            "test-program",
+            "m1",
+            &[file("guide.md", GUIDE_V1), session],
+        )
+        .await
+        .unwrap();
+    let Auth::Session(learner) = t.login(&w.acme_learner.email).await else {
+        unreachable!()
+    };
+    let auth = Auth::Session(learner.clone());
+    let page = t.get("/programs/test-program/modules/m1", &auth).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h1>Module one</h1>"), "{}", page.body);
+    assert!(page.body.contains("id=\"retries\""));
+    assert!(
+        page.body
+            .contains("<strong>Maya Okafor:</strong> Ask for the narrowest permission scope")
+    );
+    assert!(
+        page.body
+            .contains("href=\"https://videos.example/s1.mp4#t=120\"")
+    );
+    assert!(page.body.contains("read 0 of 5 sections"));
+
+    let section = &version.documents[0].sections[2];
+    let back = format!("/programs/test-program/modules/m1#{}", section.anchor);
+    let read = t
+        .send(crate::support::session_form(
+            &format!("/sections/{}/read", section.id),
+            &learner,
+            format!(
+                "csrf={}&back={}",
+                learner.csrf,
+                back.replace('/', "%2F").replace('#', "%23")
+            ),
+        ))
+        .await;
+    assert_eq!(read.status, 303);
+    assert_eq!(read.header("location"), Some(back.as_str()));
+    assert!(
+        t.get("/programs/test-program/modules/m1", &auth)
+            .await
+            .body
+            .contains("read 1 of 5 sections")
+    );
+    let elsewhere = t
+        .send(crate::support::session_form(
+            &format!("/sections/{}/read", section.id),
+            &learner,
+            format!("csrf={}&back=https%3A%2F%2Fevil.example", learner.csrf),
+        ))
+        .await;
+    assert_eq!(elsewhere.header("location"), Some("/"), "no open redirect");
+
+    let results = t.get("/search?q=narrowest+scope", &auth).await;
+    assert_eq!(results.status, 200);
+    assert!(results.body.contains("1 result"), "{}", results.body);
+    assert!(
+        results.body.contains("<b>narrowest</b>"),
+        "{}",
+        results.body
+    );
+    assert!(
+        results
+            .body
+            .contains("href=\"/programs/test-program/modules/m1#permission-scopes\"")
+    );
+    assert!(results.body.contains("▶ at 0:01 in the recording"));
 }
