@@ -33,6 +33,8 @@ pub const EXAMPLE_PROGRAMS: [(&str, &str); 4] = [
     ),
 ];
 
+include!(concat!(env!("OUT_DIR"), "/demo_content.rs"));
+
 /// One demo account, for printing the sign-in table.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {
@@ -388,6 +390,16 @@ impl App {
 
         for (_, text) in EXAMPLE_PROGRAMS {
             self.apply_program(&ctx, text).await?;
+        }
+        for (program, module, file_name, bytes) in DEMO_CONTENT {
+            let recording_url = (file_name.ends_with(".vtt") || file_name.ends_with(".srt"))
+                .then(|| format!("https://videos.meridian.example/{program}/{module}.mp4"));
+            let file = crate::content::ContentFile {
+                file_name: (*file_name).to_owned(),
+                bytes: bytes.to_vec(),
+                recording_url,
+            };
+            self.import_content(&ctx, program, module, &[file]).await?;
         }
 
         let vendor_staff = [

@@ -6,3 +6,43 @@ pub mod markdown;
 pub mod people_csv;
 pub mod program;
 pub mod transcript;
+
+#[cfg(test)]
+mod examples {
+    /// Every file under examples/content/<program>/ is a valid transcript or Markdown document.
+    #[test]
+    fn the_example_content_parses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/content");
+        let mut count = 0;
+        for program in std::fs::read_dir(&root).expect("examples/content exists") {
+            let program = program.unwrap().path();
+            if !program.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&program).unwrap() {
+                let path = entry.unwrap().path();
+                let bytes = std::fs::read(&path).unwrap();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                let result = if name.ends_with(".md") {
+                    crate::markdown::parse(&bytes)
+                } else {
+                    let format = crate::transcript::detect(&bytes, Some(&name)).expect(&name);
+                    crate::transcript::parse(
+                        &bytes,
+                        format,
+                        &crate::transcript::TranscriptOptions::default(),
+                    )
+                };
+                if let Err(errors) = result {
+                    let list: Vec<_> = errors.iter().map(|e| e.to_string()).collect();
+                    panic!("{} is invalid:\n{}", path.display(), list.join("\n"));
+                }
+                count += 1;
+            }
+        }
+        assert!(
+            count >= 8,
+            "at least two files per example program, found {count}"
+        );
+    }
+}

@@ -1011,4 +1011,14 @@ async fn the_demo_partners_get_the_decisions_the_seed_rules_give(t: TestApp) {
         "{:?}",
         next.missing
     );
+
+    // The demo's training content is imported and searchable.
+    let query = accredit_app::search::SearchQuery {
+        text: "adverse event report".into(),
+        limit: 5,
+        ..Default::default()
+    };
+    let hits = t.app.search_content(&ctx(), &query).await.unwrap();
+    assert_eq!(hits[0].module_id, "post-market-surveillance", "{hits:?}");
+    assert!(hits[0].recording_link.is_some() || hits.iter().any(|h| h.recording_link.is_some()));
 }
