@@ -84,6 +84,17 @@ async fn credential(t: &TestApp, program: &str, person: &str, track: &str) {
         .unwrap();
 }
 
+/// The test program applied, the world of partners and people, and Acme enrolled.
+async fn enrolled_world(t: &TestApp) -> crate::support::World {
+    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
+    let w = t.world().await;
+    t.app
+        .enroll_partner(&ctx(), &w.acme.id, "test-program")
+        .await
+        .unwrap();
+    w
+}
+
 async fn decision(
     t: &TestApp,
     partner: &str,
@@ -345,12 +356,7 @@ async fn order_processing_is_blocked_when_a_distributors_technical_credential_ex
 }
 
 async fn every_write_that_changes_a_decision_is_visible_to_the_next_check(t: TestApp) {
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     assert!(!decision(&t, &w.acme.id, "deal-registration").await.allowed);
 
     credential(&t, "test-program", &w.acme_learner.id, "t1").await;
@@ -438,12 +444,7 @@ async fn every_write_that_changes_a_decision_is_visible_to_the_next_check(t: Tes
 }
 
 async fn tier_changes_are_audited_with_the_rules_that_decided(t: TestApp) {
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     credential(&t, "test-program", &w.acme_learner.id, "t1").await;
     let events = t.app.list_audit_events(&ctx(), 0, 1000).await.unwrap();
     let changes: Vec<_> = events
@@ -487,12 +488,7 @@ async fn tier_changes_are_audited_with_the_rules_that_decided(t: TestApp) {
 }
 
 async fn person_benefits_are_decided_per_person(t: TestApp) {
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     let evidence = Evidence::ModuleCompleted {
         person: w.acme_learner.id.clone(),
         module: "m1".into(),
@@ -615,12 +611,7 @@ async fn enrolment_respects_the_programs_partner_types(t: TestApp) {
 }
 
 async fn a_track_with_credentials_on_record_cannot_be_removed(t: TestApp) {
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     credential(&t, "test-program", &w.acme_learner.id, "t1").await;
     let without = TEST_PROGRAM
         .replace("[[tracks]]\nid = \"t1\"\nname = \"Track one\"\njob_roles = [\"sales\"]\nvalidity = { months = 12 }\nrenewal = { window_days = 30, requires = \"full-track\" }\nrequires = { module = \"m1\" }\n", "")
@@ -635,12 +626,7 @@ async fn a_track_with_credentials_on_record_cannot_be_removed(t: TestApp) {
 }
 
 async fn a_batch_answers_each_check_in_order(t: TestApp) {
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     credential(&t, "test-program", &w.acme_learner.id, "t1").await;
     let reader = t.token("entitlements:read").await;
     let response = t
@@ -675,12 +661,7 @@ async fn a_batch_answers_each_check_in_order(t: TestApp) {
 }
 
 async fn the_partner_page_shows_tier_what_is_missing_and_benefits(t: TestApp) {
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     let admin = t.login(&w.acme_admin.email).await;
     let page = t.get(&format!("/partners/{}", w.acme.id), &admin).await;
     assert_eq!(page.status, 200);
@@ -762,12 +743,7 @@ async fn a_second_node_hears_of_changes_through_the_database(t: TestApp) {
         eprintln!("SKIPPED on SQLite: several nodes share a database only on PostgreSQL");
         return;
     }
-    t.app.apply_program(&ctx(), TEST_PROGRAM).await.unwrap();
-    let w = t.world().await;
-    t.app
-        .enroll_partner(&ctx(), &w.acme.id, "test-program")
-        .await
-        .unwrap();
+    let w = enrolled_world(&t).await;
     let other = accredit_app::App::new(
         accredit_app::Db::connect(&t.db.url).await.unwrap(),
         std::sync::Arc::new(t.clock.clone()),
