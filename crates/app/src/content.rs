@@ -56,6 +56,16 @@ pub struct SectionView {
     pub blocks: serde_json::Value,
 }
 
+/// One version in a module's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VersionSummary {
+    pub version: i64,
+    pub imported_at: String,
+    pub imported_by: String,
+    pub documents: i64,
+    pub sections: i64,
+}
+
 /// Two versions compared.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionComparison {
@@ -281,6 +291,38 @@ impl App {
         .bind(module_id)
         .fetch_all(self.db.reader())
         .await?)
+    }
+
+    /// A module's history, newest first.
+    pub async fn module_version_summaries(
+        &self,
+        ctx: &Ctx,
+        program_id: &str,
+        module_id: &str,
+    ) -> AppResult<Vec<VersionSummary>> {
+        ctx.authorize(&Action::ReadPrograms, "content")?;
+        let rows = sqlx::query(
+            "SELECT v.version, v.imported_at, v.imported_by,
+                    (SELECT COUNT(*) FROM module_documents d WHERE d.module_version_id = v.id) AS documents,
+                    (SELECT COUNT(*) FROM sections s WHERE s.module_version_id = v.id) AS sections
+             FROM module_versions v WHERE v.program_id = $1 AND v.module_id = $2
+             ORDER BY v.version DESC",
+        )
+        .bind(program_id)
+        .bind(module_id)
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VersionSummary {
+                    version: r.try_get("version").context("version")?,
+                    imported_at: r.try_get("imported_at").context("imported_at")?,
+                    imported_by: r.try_get("imported_by").context("imported_by")?,
+                    documents: r.try_get("documents").context("documents")?,
+                    sections: r.try_get("sections").context("sections")?,
+                })
+            })
+            .collect()
     }
 
     /// Compares two versions section by section.

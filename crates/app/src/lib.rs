@@ -20,6 +20,7 @@ pub mod progress;
 pub mod records;
 pub mod search;
 mod secrets;
+pub mod training;
 
 use accredit_domain::access::authorize;
 use accredit_domain::throttle::LoginThrottle;

@@ -6,6 +6,7 @@ pub mod api_content;
 pub mod api_programs;
 pub mod ops;
 pub mod pages;
+mod pages_content;
 pub mod problem;
 pub mod session;
 

@@ -37,18 +37,12 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/partners/{id}/people.csv", get(export_people_csv))
         .route("/partners/{id}/people/import", post(import_people_csv))
         .route("/people/{id}/active", post(set_person_active))
-        .route("/programs/{program}/modules/{module}", get(module_page))
-        .route(
-            "/programs/{program}/modules/{module}/complete",
-            post(complete_module),
-        )
-        .route("/sections/{id}/read", post(mark_section_read))
-        .route("/search", get(search_page))
         .route("/assets/app.css", get(stylesheet))
+        .merge(crate::pages_content::routes())
 }
 
 /// What the shared layout needs.
-pub struct Layout {
+pub(crate) struct Layout {
     pub user_name: Option<String>,
     pub csrf: String,
     pub is_admin: bool,
@@ -57,7 +51,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn for_user(user: &PageUser) -> Self {
+    pub(crate) fn for_user(user: &PageUser) -> Self {
         Self {
             user_name: Some(user.session.display_name.clone()),
             csrf: user.session.csrf_token.clone(),
@@ -79,15 +73,15 @@ impl Layout {
     }
 }
 
-fn is_admin(principal: &Principal) -> bool {
+pub(crate) fn is_admin(principal: &Principal) -> bool {
     matches!(principal, Principal::Person(actor) if actor.has(Role::ProgramAdmin))
 }
 
 /// An error shown as a page.
 pub struct PageError {
-    status: StatusCode,
-    heading: &'static str,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) heading: &'static str,
+    pub(crate) message: String,
 }
 
 impl From<AppError> for PageError {
@@ -132,7 +126,7 @@ impl PageError {
     }
 }
 
-type PageResult<T = Response> = Result<T, PageError>;
+pub(crate) type PageResult<T = Response> = Result<T, PageError>;
 
 fn csrf_rejected() -> PageError {
     PageError {
@@ -164,7 +158,7 @@ fn check_form_csrf(headers: &HeaderMap, sent: &str) -> PageResult<()> {
     }
 }
 
-fn check_session_csrf(user: &PageUser, sent: &str) -> PageResult<()> {
+pub(crate) fn check_session_csrf(user: &PageUser, sent: &str) -> PageResult<()> {
     if same_secret(sent, &user.session.csrf_token) {
         Ok(())
     } else {
@@ -254,8 +248,8 @@ async fn login(
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
+pub(crate) struct CsrfOnly {
+    pub(crate) csrf: String,
 }
 
 async fn logout(
@@ -290,6 +284,9 @@ struct HomePage {
     people_heading: &'static str,
     show_people: bool,
     at_risk: Vec<PartnerAtRisk>,
+    training: Vec<accredit_app::training::ProgramTraining>,
+    /// Partner staff study the modules; vendor staff manage them.
+    learner: bool,
 }
 
 /// The start page: what this person can see and do, by role.
@@ -325,6 +322,8 @@ async fn home(State(state): State<AppState>, user: PageUser) -> PageResult {
     };
     let page = HomePage {
         at_risk,
+        training: state.app.training_overview(&ctx).await?,
+        learner: person.partner_id.is_some(),
         layout: Layout::for_user(&user),
         is_admin: roles.contains(&Role::ProgramAdmin),
         people_heading: if person.partner_id.is_some() {
@@ -675,134 +674,4 @@ async fn set_person_active(
         None => "/".to_owned(),
     };
     Ok(Redirect::to(&back).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "module.html")]
-struct ModulePage {
-    layout: Layout,
-    title: String,
-    v: accredit_app::content::ModuleVersion,
-    progress: Option<accredit_app::progress::ModuleProgress>,
-    read: Vec<String>,
-    empty: Vec<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct VersionQuery {
-    version: Option<i64>,
-}
-
-/// A module's content, section by section, with the reader's progress.
-async fn module_page(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path((program, module)): Path<(String, String)>,
-    Query(query): Query<VersionQuery>,
-) -> PageResult {
-    let ctx = user.ctx();
-    let v = state
-        .app
-        .module_version(&ctx, &program, &module, query.version)
-        .await?;
-    let title = state
-        .app
-        .get_program(&ctx, &program)
-        .await?
-        .modules
-        .iter()
-        .find(|m| m.id == module)
-        .map_or_else(|| module.clone(), |m| m.title.clone());
-    let progress = state
-        .app
-        .module_progress(&ctx, &program, &module)
-        .await
-        .ok();
-    let read = progress
-        .as_ref()
-        .map(|p| p.sections_read.clone())
-        .unwrap_or_default();
-    Ok(ModulePage {
-        layout: Layout::for_user(&user),
-        title,
-        v,
-        progress,
-        read,
-        empty: Vec::new(),
-    }
-    .into_response())
-}
-
-#[derive(Deserialize)]
-struct ReadForm {
-    csrf: String,
-    back: String,
-}
-
-async fn mark_section_read(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<ReadForm>,
-) -> PageResult {
-    check_session_csrf(&user, &form.csrf)?;
-    state.app.mark_section_read(&user.ctx(), &id).await?;
-    // Only paths on this site: never an open redirect.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
-        form.back
-    } else {
-        "/".to_owned()
-    };
-    Ok(Redirect::to(&back).into_response())
-}
-
-async fn complete_module(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path((program, module)): Path<(String, String)>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    check_session_csrf(&user, &form.csrf)?;
-    state
-        .app
-        .complete_module(&user.ctx(), &program, &module)
-        .await?;
-    Ok(Redirect::to(&format!("/programs/{program}/modules/{module}")).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "search.html")]
-struct SearchPage {
-    layout: Layout,
-    q: String,
-    hits: Vec<accredit_app::search::SearchHit>,
-}
-
-#[derive(Deserialize)]
-struct SearchForm {
-    #[serde(default)]
-    q: String,
-}
-
-async fn search_page(
-    State(state): State<AppState>,
-    user: PageUser,
-    Query(form): Query<SearchForm>,
-) -> PageResult {
-    let hits = if form.q.trim().is_empty() {
-        Vec::new()
-    } else {
-        let query = accredit_app::search::SearchQuery {
-            text: form.q.clone(),
-            limit: 20,
-            ..Default::default()
-        };
-        state.app.search_content(&user.ctx(), &query).await?
-    };
-    Ok(SearchPage {
-        layout: Layout::for_user(&user),
-        q: form.q,
-        hits,
-    }
-    .into_response())
 }

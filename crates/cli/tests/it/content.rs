@@ -3,11 +3,12 @@
 
 use crate::cli::{accredit, stderr, stdout};
 use crate::on_both_backends;
-use crate::support::{Auth, TEST_PROGRAM, TestApp};
+use crate::support::{Auth, Session, TEST_PROGRAM, TestApp};
 use accredit_app::Ctx;
 use accredit_app::content::ContentFile;
 use accredit_app::evidence::Evidence;
-use axum::http::Method;
+use axum::body::Body;
+use axum::http::{Method, Request, header};
 
 on_both_backends!(
     markdown_and_transcripts_become_sections_with_recording_moments,
@@ -19,6 +20,7 @@ on_both_backends!(
     search_ranks_sections_with_snippets_phrases_typos_and_filters,
     reading_every_section_completes_the_module_and_counts_for_the_track,
     the_reader_and_search_pages_show_content_and_progress,
+    admins_publish_versions_from_the_page_and_learners_read_what_changed,
 );
 
 const GUIDE_V1: &str = "# Webhook guide\n\nHow partners deliver webhooks.\n\n## Signatures\n\nSign every webhook with the shared secret.\n\n## Retries\n\nRetry failed deliveries three times.\n\n```json\n{\"attempts\": 3}\n```\n";
@@ -735,4 +737,274 @@ async fn the_reader_and_search_pages_show_content_and_progress(t: TestApp) {
             .contains("href=\"/programs/test-program/modules/m1#permission-scopes\"")
     );
     assert!(results.body.contains("▶ at 0:01 in the recording"));
+}
+
+/// A multipart form post from a signed-in browser.
+fn session_upload(
+    path: &str,
+    session: &Session,
+    parts: &[(&str, Option<&str>, &str)],
+) -> Request<Body> {
+    let (content_type, body) = multipart(parts);
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(
+            header::COOKIE,
+            format!("accredit_session={}", session.cookie),
+        )
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn session_of(auth: Auth) -> Session {
+    match auth {
+        Auth::Session(session) => session,
+        _ => unreachable!("login gives a session"),
+    }
+}
+
+async fn admins_publish_versions_from_the_page_and_learners_read_what_changed(t: TestApp) {
+    with_program(&t).await;
+    let w = t.world().await;
+    t.app
+        .enroll_partner(&ctx(), &w.acme.id, "test-program")
+        .await
+        .unwrap();
+    let admin = session_of(t.login(&w.admin.email).await);
+    let versions = "/programs/test-program/modules/m1/versions";
+    let page = t.get(versions, &Auth::Session(admin.clone())).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No content is imported yet."));
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+
+    // A broken transcript: the page lists the problem with file and line; nothing is kept.
+    let broken =
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nFine.\n\n00:00:05.000 --> 00:00:3.000\nBroken.\n";
+    let csrf = admin.csrf.clone();
+    let rejected = t
+        .send(session_upload(
+            versions,
+            &admin,
+            &[
+                ("csrf", None, &csrf),
+                ("file0", Some("guide.md"), GUIDE_V1),
+                ("file1", Some("broken.vtt"), broken),
+                ("recording1", None, "https://videos.example/b.mp4"),
+            ],
+        ))
+        .await;
+    assert_eq!(rejected.status, 422, "{}", rejected.body);
+    assert!(
+        rejected.body.contains("Nothing was imported"),
+        "{}",
+        rejected.body
+    );
+    assert!(
+        rejected
+            .body
+            .contains("<strong>broken.vtt: line 6</strong>: `00:00:3.000` is not a timestamp"),
+        "{}",
+        rejected.body
+    );
+    assert!(
+        t.app
+            .module_versions(&ctx(), "test-program", "m1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A recording URL without its file is refused before anything is parsed.
+    let orphan = t
+        .send(session_upload(
+            versions,
+            &admin,
+            &[
+                ("csrf", None, &csrf),
+                ("file0", Some("guide.md"), GUIDE_V1),
+                ("recording2", None, "https://videos.example/b.mp4"),
+            ],
+        ))
+        .await;
+    assert_eq!(orphan.status, 422);
+    assert!(
+        orphan
+            .body
+            .contains("a recording URL needs a transcript file in the same row")
+    );
+
+    // Without the form's CSRF token nothing is imported.
+    let forged = t
+        .send(session_upload(
+            versions,
+            &admin,
+            &[
+                ("csrf", None, "forged"),
+                ("file0", Some("guide.md"), GUIDE_V1),
+            ],
+        ))
+        .await;
+    assert_eq!(forged.status, 403);
+
+    let published = t
+        .send(session_upload(
+            versions,
+            &admin,
+            &[
+                ("csrf", None, &csrf),
+                ("file0", Some("guide.md"), GUIDE_V1),
+                ("file1", Some("session.vtt"), SESSION_VTT),
+                ("recording1", None, "https://videos.example/s1.mp4"),
+                ("file2", Some(""), ""),
+            ],
+        ))
+        .await;
+    assert_eq!(published.status, 201, "{}", published.body);
+    assert!(published.body.contains("Version 1 is published"));
+    let v1 = t
+        .app
+        .module_version(&ctx(), "test-program", "m1", None)
+        .await
+        .unwrap();
+    assert_eq!(v1.documents.len(), 2);
+    assert_eq!(
+        v1.documents[1].sections[1].recording_link.as_deref(),
+        Some("https://videos.example/s1.mp4#t=120")
+    );
+
+    // The learner is certified on version 1, then version 2 changes the retries section.
+    let evidence = Evidence::CredentialIssued {
+        person: w.acme_learner.id.clone(),
+        track: "t1".into(),
+        issued_on: t.app.today(),
+    };
+    t.app
+        .record_evidence(&ctx(), "test-program", evidence)
+        .await
+        .unwrap();
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 30));
+    // A month on, the admin signs in again.
+    let admin = session_of(t.login(&w.admin.email).await);
+    let second = t
+        .send(session_upload(
+            versions,
+            &admin,
+            &[
+                ("csrf", None, &admin.csrf),
+                ("file0", Some("guide.md"), GUIDE_V2),
+            ],
+        ))
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert!(
+        second.body.contains("/compare?from=1&amp;to=2"),
+        "{}",
+        second.body
+    );
+
+    // A partner admin may read the history but not publish.
+    let partner_admin = session_of(t.login(&w.acme_admin.email).await);
+    let history = t.get(versions, &Auth::Session(partner_admin.clone())).await;
+    assert_eq!(history.status, 200);
+    assert!(!history.body.contains("Publish a new version"));
+    let refused = t
+        .send(session_upload(
+            versions,
+            &partner_admin,
+            &[
+                ("csrf", None, &partner_admin.csrf),
+                ("file0", Some("guide.md"), GUIDE_V1),
+            ],
+        ))
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        t.app
+            .module_versions(&ctx(), "test-program", "m1")
+            .await
+            .unwrap(),
+        [1, 2]
+    );
+
+    let compare = t
+        .get(
+            "/programs/test-program/modules/m1/compare?from=1&to=2",
+            &Auth::Session(admin.clone()),
+        )
+        .await;
+    assert_eq!(compare.status, 200);
+    assert!(
+        compare.body.contains("<del>three</del>"),
+        "{}",
+        compare.body
+    );
+    assert!(compare.body.contains("<ins>five"), "{}", compare.body);
+    assert!(compare.body.contains("backoff.</ins>"), "{}", compare.body);
+    // The transcript was left out of version 2, so its sections are removed.
+    assert!(
+        compare
+            .body
+            .contains("<del>Ask for the narrowest permission scope")
+    );
+
+    let learner = Auth::Session(session_of(t.login(&w.acme_learner.email).await));
+    let home = t.get("/", &learner).await;
+    assert!(
+        home.body.contains("Your training: Test Program"),
+        "{}",
+        home.body
+    );
+    assert!(
+        home.body
+            .contains("href=\"/programs/test-program/modules/m1/changes\"")
+    );
+    let changes = t
+        .get("/programs/test-program/modules/m1/changes", &learner)
+        .await;
+    assert_eq!(changes.status, 200, "{}", changes.body);
+    assert!(
+        changes
+            .body
+            .contains("You were certified on version 1; this is what version 2 changed.")
+    );
+    // Retries changed, Dead letters added, the two transcript sections removed.
+    assert!(
+        changes.body.contains("4 of 6 sections changed."),
+        "{}",
+        changes.body
+    );
+    assert!(changes.body.contains("<del>three</del>"));
+    assert!(changes.body.contains("id=\"change-dead-letters\""));
+    // Someone with no credential is told there is nothing to compare against.
+    let uncertified = t
+        .get(
+            "/programs/test-program/modules/m1/changes",
+            &Auth::Session(partner_admin),
+        )
+        .await;
+    assert_eq!(uncertified.status, 404);
+    assert!(
+        uncertified
+            .body
+            .contains("You hold no credential of this program yet")
+    );
+
+    // Search filters by program from the page.
+    let filtered = t
+        .get("/search?q=webhook&program=test-program", &learner)
+        .await;
+    assert!(
+        filtered
+            .body
+            .contains("<option value=\"test-program\" selected>"),
+        "{}",
+        filtered.body
+    );
+    assert!(!filtered.body.contains(">0 results<"), "{}", filtered.body);
+    let elsewhere = t
+        .get("/search?q=webhook&program=nothing-here", &learner)
+        .await;
+    assert!(elsewhere.body.contains("0 results"), "{}", elsewhere.body);
 }
