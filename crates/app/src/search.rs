@@ -159,6 +159,9 @@ impl SearchIndex {
         })
     }
 
+    /// Exact matches (all words, phrases kept) rank first; only when they are fewer than the
+    /// limit does a typo-tolerant pass, where every word must match within one edit, fill up.
+    /// Running the fuzzy pass only then keeps common queries fast and keeps it a conjunction.
     pub fn search(&self, query: &SearchQuery) -> AppResult<Vec<SearchHit>> {
         let f = self.fields;
         let searcher = self.reader.searcher();
@@ -166,50 +169,29 @@ impl SearchIndex {
         parser.set_field_boost(f.heading, 2.0);
         parser.set_conjunction_by_default();
         let (parsed, _) = parser.parse_query_lenient(&query.text);
-        // Typo tolerance: each longer word may also match with one edit, ranked below exact hits.
-        let mut matching: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, parsed)];
-        let mut analyzer = self
-            .index
-            .tokenizer_for_field(f.words)
-            .map_err(index_error)?;
-        let mut stream = analyzer.token_stream(&query.text);
-        while let Some(token) = stream.next() {
-            if token.text.chars().count() >= 4 {
-                matching.push((
-                    Occur::Should,
-                    Box::new(FuzzyTermQuery::new(
-                        Term::from_field_text(f.words, &token.text),
-                        1,
-                        true,
-                    )),
-                ));
-            }
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(matching)))];
-        for (field, value) in [
-            (f.program, &query.program),
-            (f.module, &query.module),
-            (f.track, &query.track),
-            (f.role, &query.role),
-        ] {
-            if let Some(value) = value {
-                clauses.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, value),
-                        IndexRecordOption::Basic,
-                    )),
-                ));
-            }
-        }
-        let combined = BooleanQuery::new(clauses);
         let limit = query.limit.clamp(1, 100);
-        let top = searcher
-            .search(&combined, &TopDocs::with_limit(limit).order_by_score())
+        let exact = self.filtered(parsed, query);
+        let mut found = searcher
+            .search(&exact, &TopDocs::with_limit(limit).order_by_score())
             .map_err(index_error)?;
+        if found.len() < limit
+            && let Some(tolerant) = self.typo_tolerant(query)?
+        {
+            let tolerant = self.filtered(tolerant, query);
+            let more = searcher
+                .search(&tolerant, &TopDocs::with_limit(limit).order_by_score())
+                .map_err(index_error)?;
+            for (score, address) in more {
+                if found.len() == limit {
+                    break;
+                }
+                if !found.iter().any(|(_, a)| *a == address) {
+                    found.push((score, address));
+                }
+            }
+        }
         let mut snippets =
-            SnippetGenerator::create(&searcher, &combined, f.body).map_err(index_error)?;
+            SnippetGenerator::create(&searcher, &exact, f.body).map_err(index_error)?;
         snippets.set_max_num_chars(240);
         let text = |doc: &TantivyDocument, field: Field| {
             doc.get_first(field)
@@ -217,12 +199,13 @@ impl SearchIndex {
                 .unwrap_or_default()
                 .to_owned()
         };
-        top.into_iter()
+        found
+            .into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
                 let mut snippet = snippets.snippet_from_doc(&doc).to_html();
                 if snippet.is_empty() {
-                    // A heading-only match: show the passage's opening words.
+                    // A heading-only or typo match: show the passage's opening words.
                     let body = text(&doc, f.body);
                     snippet = html_escape(&body.chars().take(240).collect::<String>());
                 }
@@ -247,6 +230,55 @@ impl SearchIndex {
                 })
             })
             .collect()
+    }
+
+    /// Every word must match, longer words within one edit; `None` when no word is long enough
+    /// to misspell (the exact pass already said everything).
+    fn typo_tolerant(&self, query: &SearchQuery) -> AppResult<Option<Box<dyn Query>>> {
+        let f = self.fields;
+        let mut analyzer = self
+            .index
+            .tokenizer_for_field(f.words)
+            .map_err(index_error)?;
+        let mut stream = analyzer.token_stream(&query.text);
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut any_long = false;
+        while let Some(token) = stream.next() {
+            let term = Term::from_field_text(f.words, &token.text);
+            if token.text.chars().count() >= 4 {
+                any_long = true;
+                words.push((Occur::Must, Box::new(FuzzyTermQuery::new(term, 1, true))));
+            } else {
+                words.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                ));
+            }
+        }
+        Ok(any_long.then(|| Box::new(BooleanQuery::new(words)) as Box<dyn Query>))
+    }
+
+    /// The query limited to the requested program, module, track and role.
+    fn filtered(&self, matching: Box<dyn Query>, query: &SearchQuery) -> BooleanQuery {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, matching)];
+        for (field, value) in [
+            (f.program, &query.program),
+            (f.module, &query.module),
+            (f.track, &query.track),
+            (f.role, &query.role),
+        ] {
+            if let Some(value) = value {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+        }
+        BooleanQuery::new(clauses)
     }
 
     /// How many sections are indexed.
@@ -284,11 +316,32 @@ fn tracks_requiring(program: &Program, module: &str) -> Vec<String> {
 impl App {
     /// Replaces a module's sections in the index with those of its latest version.
     pub async fn index_module(&self, program_id: &str, module_id: &str) -> AppResult<usize> {
-        let mut conn = self.db.reader().acquire().await?;
-        let programs = load_programs(&mut conn).await?;
+        let programs = load_programs(&mut *self.db.reader().acquire().await?).await?;
         let Some(program) = programs.iter().find(|p| p.id == program_id) else {
             return Ok(0);
         };
+        let documents = self.module_documents(program, module_id).await?;
+        let count = documents.len();
+        let mut writer = self.search.writer.lock().expect("search writer lock");
+        writer.delete_term(Term::from_field_text(
+            self.search.fields.module_key,
+            &format!("{program_id}/{module_id}"),
+        ));
+        for doc in documents {
+            writer.add_document(doc).map_err(index_error)?;
+        }
+        writer.commit().map_err(index_error)?;
+        drop(writer);
+        self.search.reader.reload().map_err(index_error)?;
+        Ok(count)
+    }
+
+    /// The index documents of a module's latest version.
+    async fn module_documents(
+        &self,
+        program: &Program,
+        module_id: &str,
+    ) -> AppResult<Vec<TantivyDocument>> {
         let rows = sqlx::query(
             "SELECT s.id, s.anchor, s.heading, s.start_ms, s.body, d.recording_url, v.version
              FROM sections s
@@ -298,64 +351,60 @@ impl App {
                AND v.version = (SELECT MAX(version) FROM module_versions WHERE program_id = $1 AND module_id = $2)
              ORDER BY s.position",
         )
-        .bind(program_id)
+        .bind(&program.id)
         .bind(module_id)
-        .fetch_all(&mut *conn)
+        .fetch_all(self.db.reader())
         .await?;
-        drop(conn);
         let f = self.search.fields;
         let module = program.modules.iter().find(|m| m.id == module_id);
         let title = module.map_or_else(|| module_id.to_owned(), |m| m.title.clone());
         let roles = module.map(|m| m.job_roles.clone()).unwrap_or_default();
         let tracks = tracks_requiring(program, module_id);
-        let key = format!("{program_id}/{module_id}");
-        let mut writer = self.search.writer.lock().expect("search writer lock");
-        writer.delete_term(Term::from_field_text(f.module_key, &key));
-        for row in &rows {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(f.section_id, row.try_get::<String, _>("id").context("id")?);
-            doc.add_text(f.module_key, &key);
-            doc.add_text(f.program, program_id);
-            doc.add_text(f.module, module_id);
-            doc.add_text(f.module_title, &title);
-            doc.add_i64(
-                f.version,
-                row.try_get::<i64, _>("version").context("version")?,
-            );
-            doc.add_text(
-                f.anchor,
-                row.try_get::<String, _>("anchor").context("anchor")?,
-            );
-            let heading: String = row.try_get("heading").context("heading")?;
-            let body: String = row.try_get("body").context("body")?;
-            doc.add_text(f.words, &heading);
-            doc.add_text(f.words, &body);
-            doc.add_text(f.heading, heading);
-            doc.add_text(f.body, body);
-            let start_ms: Option<i64> = row.try_get("start_ms").context("start_ms")?;
-            let recording: Option<String> =
-                row.try_get("recording_url").context("recording_url")?;
-            if let Some(ms) = start_ms {
-                doc.add_i64(f.start_ms, ms);
-                if let Some(url) = &recording {
-                    doc.add_text(f.recording_link, crate::content::recording_link(url, ms));
+        let key = format!("{}/{module_id}", program.id);
+        rows.iter()
+            .map(|row| {
+                let mut doc = TantivyDocument::default();
+                doc.add_text(f.section_id, row.try_get::<String, _>("id").context("id")?);
+                doc.add_text(f.module_key, &key);
+                doc.add_text(f.program, &program.id);
+                doc.add_text(f.module, module_id);
+                doc.add_text(f.module_title, &title);
+                doc.add_i64(
+                    f.version,
+                    row.try_get::<i64, _>("version").context("version")?,
+                );
+                doc.add_text(
+                    f.anchor,
+                    row.try_get::<String, _>("anchor").context("anchor")?,
+                );
+                let heading: String = row.try_get("heading").context("heading")?;
+                let body: String = row.try_get("body").context("body")?;
+                doc.add_text(f.words, &heading);
+                doc.add_text(f.words, &body);
+                doc.add_text(f.heading, heading);
+                doc.add_text(f.body, body);
+                let start_ms: Option<i64> = row.try_get("start_ms").context("start_ms")?;
+                let recording: Option<String> =
+                    row.try_get("recording_url").context("recording_url")?;
+                if let Some(ms) = start_ms {
+                    doc.add_i64(f.start_ms, ms);
+                    if let Some(url) = &recording {
+                        doc.add_text(f.recording_link, crate::content::recording_link(url, ms));
+                    }
                 }
-            }
-            for track in &tracks {
-                doc.add_text(f.track, track);
-            }
-            for role in &roles {
-                doc.add_text(f.role, role);
-            }
-            writer.add_document(doc).map_err(index_error)?;
-        }
-        writer.commit().map_err(index_error)?;
-        drop(writer);
-        self.search.reader.reload().map_err(index_error)?;
-        Ok(rows.len())
+                for track in &tracks {
+                    doc.add_text(f.track, track);
+                }
+                for role in &roles {
+                    doc.add_text(f.role, role);
+                }
+                Ok(doc)
+            })
+            .collect()
     }
 
-    /// Rebuilds the whole index from the database; `progress(done, total)` counts modules.
+    /// Rebuilds the whole index from the database in one commit, so searches see the old index
+    /// until the new one is complete; `progress(done, total)` counts modules.
     pub async fn reindex_content(
         &self,
         progress: &(dyn Fn(usize, usize) + Sync),
@@ -364,16 +413,38 @@ impl App {
             sqlx::query_as("SELECT DISTINCT program_id, module_id FROM module_versions ORDER BY program_id, module_id")
                 .fetch_all(self.db.reader())
                 .await?;
-        {
-            let mut writer = self.search.writer.lock().expect("search writer lock");
-            writer.delete_all_documents().map_err(index_error)?;
-            writer.commit().map_err(index_error)?;
-        }
+        let programs = load_programs(&mut *self.db.reader().acquire().await?).await?;
+        self.search
+            .writer
+            .lock()
+            .expect("search writer lock")
+            .delete_all_documents()
+            .map_err(index_error)?;
         let mut sections = 0;
-        for (done, (program, module)) in modules.iter().enumerate() {
+        for (done, (program_id, module_id)) in modules.iter().enumerate() {
             progress(done, modules.len());
-            sections += self.index_module(program, module).await?;
+            // Content of a program no longer applied stays out of the index.
+            let Some(program) = programs.iter().find(|p| &p.id == program_id) else {
+                continue;
+            };
+            let documents = self.module_documents(program, module_id).await?;
+            sections += documents.len();
+            let writer = self.search.writer.lock().expect("search writer lock");
+            // An import that landed during the rebuild may have indexed this module already.
+            writer.delete_term(Term::from_field_text(
+                self.search.fields.module_key,
+                &format!("{program_id}/{module_id}"),
+            ));
+            for doc in documents {
+                writer.add_document(doc).map_err(index_error)?;
+            }
         }
+        self.search
+            .writer
+            .lock()
+            .expect("search writer lock")
+            .commit()
+            .map_err(index_error)?;
         progress(modules.len(), modules.len());
         self.search.reader.reload().map_err(index_error)?;
         Ok(sections)

@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod content;
 pub mod evaluate;
+pub mod exam;
 pub mod identity;
 pub mod program;
 pub mod throttle;
