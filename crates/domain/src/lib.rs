@@ -5,11 +5,14 @@
 //! holds, whether a login attempt is allowed — lives here so it can be tested in isolation.
 
 pub mod access;
+pub mod attempt;
 pub mod audit;
+pub mod blueprint;
 pub mod content;
 pub mod evaluate;
 pub mod exam;
 pub mod identity;
+pub mod item_stats;
 pub mod program;
 pub mod throttle;
 

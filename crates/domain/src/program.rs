@@ -48,6 +48,9 @@ pub struct Exam {
     pub id: String,
     pub title: String,
     pub job_roles: Vec<String>,
+    /// What is tested and how it is scored; an exam without one cannot be published.
+    #[serde(default)]
+    pub blueprint: Option<crate::blueprint::Blueprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

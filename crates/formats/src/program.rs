@@ -5,6 +5,7 @@
 //! problem found, each with its line and column.
 
 use accredit_domain::PartnerType;
+use accredit_domain::blueprint::{Blueprint, BlueprintDomain, RetakePolicy};
 use accredit_domain::program::{
     Benefit, Exam, HealthPolicy, Module, Practical, Program, Release, Renewal, RenewalRequirement,
     Rule, Subject, Tier, Track, Validity,
@@ -94,6 +95,35 @@ struct RawExam {
     title: String,
     #[serde(default)]
     job_roles: Vec<Spanned<String>>,
+    /// The blueprint, all optional until `domains` is given.
+    #[serde(default)]
+    domains: Option<Spanned<Vec<RawDomain>>>,
+    passing_score: Option<Spanned<u32>>,
+    time_limit_minutes: Option<Spanned<u32>>,
+    #[serde(default)]
+    proctored: bool,
+    #[serde(default)]
+    study_hours: u32,
+    #[serde(default)]
+    prerequisites: Vec<Spanned<String>>,
+    retake: Option<Spanned<RawRetake>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDomain {
+    id: Spanned<String>,
+    name: String,
+    weight: Spanned<u32>,
+    items: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetake {
+    wait_days: u32,
+    max_attempts: Spanned<u32>,
+    period_days: Spanned<u32>,
 }
 
 #[derive(Deserialize)]
@@ -296,6 +326,157 @@ impl Checker {
         }
     }
 
+    /// An exam's blueprint, when the exam declares its domains.
+    fn blueprint(&mut self, exam: &RawExam, declared: &Declared) -> Option<Blueprint> {
+        let id = exam.id.get_ref();
+        let Some(domains) = &exam.domains else {
+            for (field, present) in [
+                ("passing_score", exam.passing_score.is_some()),
+                ("time_limit_minutes", exam.time_limit_minutes.is_some()),
+                ("retake", exam.retake.is_some()),
+            ] {
+                if present {
+                    self.error(
+                        exam.id.span(),
+                        format!(
+                            "exam `{id}`: `{field}` is part of a blueprint, which needs `domains`"
+                        ),
+                    );
+                }
+            }
+            return None;
+        };
+        if domains.get_ref().is_empty() {
+            self.error(
+                domains.span(),
+                format!("exam `{id}`: a blueprint needs at least one domain"),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        let mut parsed = Vec::new();
+        for d in domains.get_ref() {
+            self.check_id("domain", &d.id, &mut seen);
+            if *d.items.get_ref() == 0 {
+                self.error(
+                    d.items.span(),
+                    format!(
+                        "exam `{id}`, domain `{}`: items must be at least 1",
+                        d.id.get_ref()
+                    ),
+                );
+            }
+            if *d.weight.get_ref() == 0 {
+                self.error(
+                    d.weight.span(),
+                    format!(
+                        "exam `{id}`, domain `{}`: weight must be above 0",
+                        d.id.get_ref()
+                    ),
+                );
+            }
+            parsed.push(BlueprintDomain {
+                id: d.id.get_ref().clone(),
+                name: d.name.clone(),
+                weight: *d.weight.get_ref(),
+                items: *d.items.get_ref(),
+            });
+        }
+        let total: u32 = parsed.iter().map(|d| d.weight).sum();
+        if !parsed.is_empty() && total != 100 {
+            self.error(
+                domains.span(),
+                format!("exam `{id}`: domain weights must sum to 100; they sum to {total}"),
+            );
+        }
+        let passing_score = match &exam.passing_score {
+            Some(score) if (1..=100).contains(score.get_ref()) => *score.get_ref(),
+            Some(score) => {
+                self.error(
+                    score.span(),
+                    format!("exam `{id}`: passing_score is a percentage from 1 to 100"),
+                );
+                100
+            }
+            None => {
+                self.error(
+                    exam.id.span(),
+                    format!("exam `{id}`: a blueprint needs `passing_score` (percent)"),
+                );
+                100
+            }
+        };
+        let time_limit_minutes = match &exam.time_limit_minutes {
+            Some(limit) if (1..=600).contains(limit.get_ref()) => *limit.get_ref(),
+            Some(limit) => {
+                self.error(
+                    limit.span(),
+                    format!("exam `{id}`: time_limit_minutes must be from 1 to 600"),
+                );
+                60
+            }
+            None => {
+                self.error(
+                    exam.id.span(),
+                    format!("exam `{id}`: a blueprint needs `time_limit_minutes`"),
+                );
+                60
+            }
+        };
+        let retake = match &exam.retake {
+            Some(r) => {
+                let r = r.get_ref();
+                if *r.max_attempts.get_ref() == 0 {
+                    self.error(
+                        r.max_attempts.span(),
+                        format!("exam `{id}`: retake.max_attempts must be at least 1"),
+                    );
+                }
+                if *r.period_days.get_ref() == 0 {
+                    self.error(
+                        r.period_days.span(),
+                        format!("exam `{id}`: retake.period_days must be at least 1"),
+                    );
+                }
+                RetakePolicy {
+                    wait_days: r.wait_days,
+                    max_attempts: *r.max_attempts.get_ref(),
+                    period_days: *r.period_days.get_ref(),
+                }
+            }
+            // A common certification default: a month between tries, three tries a year.
+            None => RetakePolicy {
+                wait_days: 30,
+                max_attempts: 3,
+                period_days: 365,
+            },
+        };
+        let prerequisites = exam
+            .prerequisites
+            .iter()
+            .map(|m| {
+                if !declared.modules.contains(m.get_ref()) {
+                    self.error(
+                        m.span(),
+                        format!(
+                            "exam `{id}`: prerequisite `{}` is not a module of this program",
+                            m.get_ref()
+                        ),
+                    );
+                }
+                m.get_ref().clone()
+            })
+            .collect();
+        Some(Blueprint {
+            domains: parsed,
+            passing_score,
+            time_limit_minutes,
+            retake,
+            study_hours: exam.study_hours,
+            prerequisites,
+            proctored: exam.proctored,
+        })
+    }
+
     fn check_roles(
         &mut self,
         what: &str,
@@ -447,6 +628,7 @@ impl Checker {
                         &e.job_roles,
                         &declared,
                     ),
+                    blueprint: self.blueprint(e, &declared),
                 }
             })
             .collect();

@@ -377,3 +377,77 @@ fn the_example_programs_are_valid() {
     }
     assert_eq!(count, 4, "four example programs");
 }
+
+#[test]
+fn an_exam_blueprint_parses_with_defaults_for_the_retake_policy() {
+    let text = MINIMAL.replace(
+        "title = \"Sales exam\"\n",
+        "title = \"Sales exam\"\npassing_score = 85\ntime_limit_minutes = 45\nprerequisites = [\"basics\"]\ndomains = [\n  { id = \"positioning\", name = \"Positioning\", weight = 70, items = 5 },\n  { id = \"pricing\", name = \"Pricing\", weight = 30, items = 2 },\n]\n",
+    );
+    let program = parse(&text).unwrap();
+    let blueprint = program.exams[0].blueprint.as_ref().unwrap();
+    assert_eq!(blueprint.passing_score, 85);
+    assert_eq!(blueprint.total_items(), 7);
+    assert_eq!(blueprint.prerequisites, ["basics"]);
+    assert_eq!(
+        (
+            blueprint.retake.wait_days,
+            blueprint.retake.max_attempts,
+            blueprint.retake.period_days
+        ),
+        (30, 3, 365)
+    );
+    assert!(!blueprint.proctored);
+}
+
+#[test]
+fn blueprint_mistakes_are_refused_with_their_line() {
+    let text = MINIMAL.replace(
+        "title = \"Sales exam\"\n",
+        "title = \"Sales exam\"\npassing_score = 120\nprerequisites = [\"advanced\"]\nretake = { wait_days = 30, max_attempts = 0, period_days = 365 }\ndomains = [\n  { id = \"positioning\", name = \"Positioning\", weight = 70, items = 0 },\n  { id = \"Pricing\", name = \"Pricing\", weight = 20, items = 2 },\n]\n",
+    );
+    let messages: Vec<String> = errors_of(&text).iter().map(|e| e.to_string()).collect();
+    let line = |needle: &str| line_of(&text, needle);
+    let expect = [
+        format!(
+            "line {}, column 17: exam `sales-exam`: passing_score is a percentage from 1 to 100",
+            line("passing_score = 120")
+        ),
+        format!(
+            "line {}, column 18: exam `sales-exam`: prerequisite `advanced` is not a module of this program",
+            line("prerequisites = [\"advanced\"]")
+        ),
+        format!(
+            "line {}, column 43: exam `sales-exam`: retake.max_attempts must be at least 1",
+            line("max_attempts = 0")
+        ),
+    ];
+    for expected in &expect {
+        assert!(
+            messages.contains(expected),
+            "missing {expected:?} in {messages:#?}"
+        );
+    }
+    let joined = messages.join("\n");
+    assert!(
+        joined.contains("domain `positioning`: items must be at least 1"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("domain weights must sum to 100; they sum to 90"),
+        "{joined}"
+    );
+    assert!(joined.contains("`Pricing`"), "{joined}");
+    // A blueprint field without domains is a mistake, not silently ignored.
+    let orphan = MINIMAL.replace(
+        "title = \"Sales exam\"\n",
+        "title = \"Sales exam\"\npassing_score = 85\n",
+    );
+    let messages: Vec<String> = errors_of(&orphan).iter().map(|e| e.to_string()).collect();
+    assert!(
+        messages[0].ends_with(
+            "exam `sales-exam`: `passing_score` is part of a blueprint, which needs `domains`"
+        ),
+        "{messages:?}"
+    );
+}
