@@ -12,6 +12,7 @@ pub mod demo;
 pub mod entitlements;
 pub mod error;
 pub mod evidence;
+pub mod exams;
 pub mod outbox;
 pub mod overview;
 pub mod people_import;

@@ -20,7 +20,7 @@ pub struct ModuleProgress {
     pub completed: bool,
 }
 
-fn person_of(ctx: &Ctx) -> AppResult<String> {
+pub(crate) fn person_of(ctx: &Ctx) -> AppResult<String> {
     match &ctx.principal {
         Principal::Person(actor) => Ok(actor.person_id.0.clone()),
         _ => Err(AppError::Forbidden(

@@ -296,6 +296,12 @@ pub enum Action<'a> {
     },
     /// Change a partner's details or active state.
     UpdatePartner(&'a PartnerId),
+    /// Import, edit and read the item bank (keys included), publish exams, see item quality.
+    ManageItems,
+    /// Sit an exam: partner staff, for themselves.
+    TakeExam,
+    /// Approve starts, watch live attempts and invalidate them.
+    ProctorExams,
 }
 
 /// Why an action was refused.
@@ -386,6 +392,24 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
             }
         }
         Action::ReadPrograms => Ok(()),
+        Action::ManageItems => {
+            if admin || principal.has_scope(Scope::ProgramsWrite) {
+                Ok(())
+            } else {
+                forbidden("only program admins manage the item bank and publish exams")
+            }
+        }
+        Action::TakeExam => match principal {
+            Principal::Person(actor) if actor.partner_id.is_some() => Ok(()),
+            _ => forbidden("exams are taken by partner staff, signed in as themselves"),
+        },
+        Action::ProctorExams => {
+            if admin || principal.actor_with(Role::Proctor).is_some() {
+                Ok(())
+            } else {
+                forbidden("only proctors and program admins supervise exam attempts")
+            }
+        }
         Action::CheckEntitlement(partner) => {
             if principal.has_scope(Scope::EntitlementsRead) || visibility.sees_partner(partner) {
                 Ok(())

@@ -218,7 +218,8 @@ pub struct DomainScore {
     pub domain: String,
     pub name: String,
     pub weight: u32,
-    pub correct: u32,
+    /// Items of this domain answered correctly.
+    pub answered_correctly: u32,
     pub items: u32,
     /// Correct answers in this domain, in percent.
     pub percent: f64,
@@ -255,7 +256,7 @@ pub fn score(blueprint: &Blueprint, results: &[(String, bool)]) -> AttemptScore 
                 domain: d.id.clone(),
                 name: d.name.clone(),
                 weight: d.weight,
-                correct,
+                answered_correctly: correct,
                 items,
                 percent: if items == 0 {
                     0.0
@@ -268,7 +269,7 @@ pub fn score(blueprint: &Blueprint, results: &[(String, bool)]) -> AttemptScore 
     let total: f64 = domains
         .iter()
         .filter(|d| d.items > 0)
-        .map(|d| f64::from(d.weight) * f64::from(d.correct) / f64::from(d.items))
+        .map(|d| f64::from(d.weight) * f64::from(d.answered_correctly) / f64::from(d.items))
         .sum();
     let total_percent = two_decimals(total);
     AttemptScore {
@@ -458,7 +459,10 @@ mod tests {
         assert_eq!(s.total_percent, 80.0);
         assert!(!s.passed);
         assert_eq!(s.domains[0].percent, 66.67);
-        assert_eq!((s.domains[1].correct, s.domains[1].items), (2, 2));
+        assert_eq!(
+            (s.domains[1].answered_correctly, s.domains[1].items),
+            (2, 2)
+        );
         let all = results.map(|(d, _)| (d, true));
         let s = score(&blueprint(), &all);
         assert_eq!(s.total_percent, 100.0);

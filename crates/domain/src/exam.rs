@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Where an item is in its life: only active items are put on forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
+    #[default]
     Draft,
     Active,
     Retired,
@@ -121,13 +122,18 @@ pub struct Item {
     pub id: String,
     /// The blueprint domain the item tests.
     pub domain: String,
+    /// Set by the bank: imports arrive as drafts.
+    #[serde(default)]
     pub status: ItemStatus,
+    /// Set by the bank: each changed import is a new version.
+    #[serde(default)]
     pub version: u32,
     /// The question, as plain text.
     pub stem: String,
     pub artifact: Option<Artifact>,
     pub body: ItemBody,
     /// Why the key is right; shown to reviewers, never to candidates.
+    #[serde(default)]
     pub rationale: String,
 }
 

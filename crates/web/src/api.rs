@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::api_content::*;
+use crate::api_exams::*;
 use crate::api_programs::*;
 use crate::problem::{ApiJson, ApiQuery, ApiResult, FieldProblem, Problem};
 use crate::session::{Caller, request_id};
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "programs", description = "Program files, enrolment and partner standing"),
         (name = "entitlements", description = "What a partner or person may do, and why"),
         (name = "content", description = "Training content: versions, comparisons, what changed"),
+        (name = "exams", description = "Blueprints, the item bank, attempts, proctoring and item quality"),
     )
 )]
 struct ApiDoc;
@@ -131,6 +133,21 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(record_time))
         .routes(routes!(get_progress))
         .routes(routes!(complete_module))
+        .routes(routes!(list_published_exams))
+        .routes(routes!(get_blueprint))
+        .routes(routes!(publish_exam))
+        .routes(routes!(add_items, list_items))
+        .routes(routes!(set_item_status))
+        .routes(routes!(get_eligibility))
+        .routes(routes!(start_attempt))
+        .routes(routes!(get_attempt))
+        .routes(routes!(save_answer))
+        .routes(routes!(submit_attempt))
+        .routes(routes!(record_event))
+        .routes(routes!(live_attempts))
+        .routes(routes!(approve_attempt))
+        .routes(routes!(invalidate_attempt))
+        .routes(routes!(item_stats))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -70,6 +70,56 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         .sections[0]
         .id
         .clone();
+    // An exam with a published blueprint, and an attempt the Acme learner has open.
+    let system = accredit_app::Ctx::system();
+    t.app
+        .apply_program(&system, crate::exams::EXAM_PROGRAM)
+        .await
+        .unwrap();
+    t.app
+        .enroll_partner(&system, &w.acme.id, "exam-program")
+        .await
+        .unwrap();
+    let items: Vec<accredit_domain::exam::Item> =
+        serde_json::from_value(crate::exams::bank()["items"].clone()).unwrap();
+    t.app
+        .import_items(&system, "exam-program", items.clone(), "test")
+        .await
+        .unwrap();
+    for item in &items {
+        t.app
+            .set_item_status(
+                &system,
+                "exam-program",
+                &item.id,
+                accredit_domain::exam::ItemStatus::Active,
+            )
+            .await
+            .unwrap();
+    }
+    t.app
+        .publish_exam(&system, "exam-program", "written")
+        .await
+        .unwrap();
+    let basics = accredit_app::evidence::Evidence::ModuleCompleted {
+        person: w.acme_learner.id.clone(),
+        module: "basics".into(),
+    };
+    t.app
+        .record_evidence(&system, "exam-program", basics)
+        .await
+        .unwrap();
+    let attempt = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/attempts",
+            &callers[6].1,
+            json!({}),
+        )
+        .await
+        .json();
+    let attempt_id = attempt["id"].as_str().expect("an attempt").to_owned();
+    let attempt_item = attempt["items"][0]["id"].as_str().unwrap().to_owned();
+
     let evidence = accredit_app::evidence::Evidence::CredentialIssued {
         person: w.globex_learner.id.clone(),
         track: "t1".into(),
@@ -343,6 +393,122 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             path: "/api/v1/programs/test-program/modules/m1/complete".into(),
             body: None,
             expect: [401, 403, 403, 403, 403, 200, 200, 403, 403],
+        },
+        // Exams: blueprints are public; the bank and publishing are the program admin's;
+        // attempts are their candidate's, and the proctors'.
+        Case {
+            method: Method::GET,
+            template: "/api/v1/exams",
+            path: "/api/v1/exams".into(),
+            body: None,
+            expect: [200; 9],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/exams/{exam}/blueprint",
+            path: "/api/v1/programs/exam-program/exams/written/blueprint".into(),
+            body: None,
+            expect: [200; 9],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/exams/{exam}/publish",
+            path: "/api/v1/programs/exam-program/exams/written/publish".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/items",
+            path: "/api/v1/programs/exam-program/items".into(),
+            body: Some(crate::exams::bank()),
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/items",
+            path: "/api/v1/programs/exam-program/items".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::PUT,
+            template: "/api/v1/programs/{program}/items/{item}/status",
+            path: "/api/v1/programs/exam-program/items/escape-fix/status".into(),
+            body: Some(json!({"status": "active"})),
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/exams/{exam}/eligibility",
+            path: "/api/v1/programs/exam-program/exams/written/eligibility".into(),
+            body: None,
+            expect: [401, 403, 403, 403, 403, 200, 200, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/exams/{exam}/attempts",
+            path: "/api/v1/programs/exam-program/exams/written/attempts".into(),
+            body: None,
+            // The partner admin lacks the prerequisite; the learner has an attempt open.
+            expect: [401, 403, 403, 403, 403, 409, 409, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/attempts/{id}",
+            path: format!("/api/v1/attempts/{attempt_id}"),
+            body: None,
+            expect: [401, 200, 404, 404, 200, 404, 200, 404, 404],
+        },
+        Case {
+            method: Method::PUT,
+            template: "/api/v1/attempts/{id}/answers/{item}",
+            path: format!("/api/v1/attempts/{attempt_id}/answers/{attempt_item}"),
+            body: Some(json!({"response": {"type": "bool", "value": true}})),
+            expect: [401, 403, 403, 403, 403, 404, 204, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/attempts/{id}/events",
+            path: format!("/api/v1/attempts/{attempt_id}/events"),
+            body: Some(json!({"kind": "focus_lost"})),
+            expect: [401, 403, 403, 403, 403, 404, 204, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/proctoring/attempts",
+            path: "/api/v1/proctoring/attempts".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 200, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/attempts/{id}/approve",
+            path: format!("/api/v1/attempts/{attempt_id}/approve"),
+            body: None,
+            // Not proctored, so nothing to approve, but only proctors learn that.
+            expect: [401, 409, 403, 403, 409, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/attempts/{id}/invalidate",
+            path: format!("/api/v1/attempts/{attempt_id}/invalidate"),
+            body: Some(json!({"reason": ""})),
+            expect: [401, 422, 403, 403, 422, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/attempts/{id}/submit",
+            path: format!("/api/v1/attempts/{attempt_id}/submit"),
+            body: None,
+            expect: [401, 403, 403, 403, 403, 404, 200, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/exams/{exam}/item-stats",
+            path: "/api/v1/programs/exam-program/exams/written/item-stats".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
         },
     ];
 

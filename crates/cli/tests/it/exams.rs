@@ -1,0 +1,617 @@
+//! Exams end to end over the API: publishing against the bank, eligibility, attempts with
+//! autosave, the time limit, scoring, the retake wait, proctoring and item statistics.
+
+use crate::on_both_backends;
+use crate::support::{Auth, TestApp, TestResponse, World};
+use accredit_app::Ctx;
+use accredit_app::evidence::Evidence;
+use axum::http::Method;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    a_full_attempt_fails_waits_thirty_days_then_passes,
+    the_time_limit_submits_the_attempt_and_answers_stop,
+    proctored_attempts_wait_for_approval_and_can_be_invalidated,
+    publishing_names_what_the_bank_lacks,
+);
+
+pub const EXAM_PROGRAM: &str = r#"
+[program]
+id = "exam-program"
+name = "Exam Program"
+version = "1"
+job_roles = ["developer"]
+
+[[modules]]
+id = "basics"
+title = "Basics"
+hours = 2
+job_roles = ["developer"]
+
+[[exams]]
+id = "written"
+title = "Written exam"
+job_roles = ["developer"]
+passing_score = 85
+time_limit_minutes = 30
+prerequisites = ["basics"]
+retake = { wait_days = 30, max_attempts = 3, period_days = 365 }
+domains = [
+  { id = "injection", name = "Injection", weight = 60, items = 2 },
+  { id = "residency", name = "Data residency", weight = 40, items = 1 },
+]
+
+[[exams]]
+id = "proctored"
+title = "Proctored exam"
+job_roles = ["developer"]
+proctored = true
+passing_score = 50
+time_limit_minutes = 60
+domains = [{ id = "injection", name = "Injection", weight = 100, items = 1 }]
+
+[[tracks]]
+id = "developer"
+name = "Certified developer"
+job_roles = ["developer"]
+validity = { months = 12 }
+renewal = { window_days = 30, requires = "full-track" }
+requires = { exam = "written" }
+
+[[tiers]]
+id = "certified"
+name = "Certified"
+requires = { people_holding = "developer", at_least = 1 }
+"#;
+
+/// Three scenario items and a spare: their keys are what a correct candidate answers.
+pub fn bank() -> Value {
+    json!({ "items": [
+        {
+            "id": "soql-concat", "domain": "injection",
+            "stem": "Which line of this Apex method lets a caller inject SOQL?",
+            "artifact": { "kind": "code", "language": "java", "content": "public List<Account> find(String name) {\n  String q = 'SELECT Id FROM Account WHERE Name = \\'' + name + '\\'';\n  return Database.query(q);\n}" },
+            "body": { "type": "faulty_lines", "lines": [2] },
+            "rationale": "Concatenating user input into dynamic SOQL; use a bind variable."
+        },
+        {
+            "id": "escape-fix", "domain": "injection",
+            "stem": "What fixes the injection with the least change?",
+            "body": { "type": "single_choice", "choices": [
+                { "id": "a", "text": "Use a bind variable (:name)" },
+                { "id": "b", "text": "Trim the input" },
+                { "id": "c", "text": "Run the query without sharing" }
+            ], "correct": "a" },
+            "rationale": "Bind variables are never parsed as SOQL."
+        },
+        {
+            "id": "webhook-region", "domain": "residency",
+            "stem": "An EU customer's record is sent to a US endpoint by a webhook. Allowed?",
+            "body": { "type": "true_false", "correct": false },
+            "rationale": "Data must stay in the region the customer chose."
+        },
+        {
+            "id": "escape-quote", "domain": "injection",
+            "stem": "Which function escapes single quotes in Apex?",
+            "body": { "type": "short_text", "accepted": [{ "kind": "exact", "value": "String.escapeSingleQuotes" }] }
+        }
+    ]})
+}
+
+fn right_answer(item: &Value) -> Value {
+    match item["kind"].as_str().unwrap() {
+        "faulty_lines" => json!({ "type": "lines", "value": [2] }),
+        "single_choice" => json!({ "type": "choice", "value": "a" }),
+        "true_false" => json!({ "type": "bool", "value": false }),
+        "short_text" => json!({ "type": "text", "value": "string.escapesinglequotes" }),
+        other => panic!("unexpected item kind {other}"),
+    }
+}
+
+fn wrong_answer(item: &Value) -> Value {
+    match item["kind"].as_str().unwrap() {
+        "faulty_lines" => json!({ "type": "lines", "value": [3] }),
+        "single_choice" => json!({ "type": "choice", "value": "b" }),
+        "true_false" => json!({ "type": "bool", "value": true }),
+        _ => json!({ "type": "text", "value": "trim()" }),
+    }
+}
+
+async fn prepared(t: &TestApp) -> (World, Auth, Auth) {
+    let w = t.world().await;
+    t.app
+        .apply_program(&Ctx::system(), EXAM_PROGRAM)
+        .await
+        .unwrap();
+    t.app
+        .enroll_partner(&Ctx::system(), &w.acme.id, "exam-program")
+        .await
+        .unwrap();
+    let admin = t.login(&w.admin.email).await;
+    let added = t
+        .post("/api/v1/programs/exam-program/items", &admin, bank())
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(added.json()["created"].as_array().unwrap().len(), 4);
+    for item in [
+        "soql-concat",
+        "escape-fix",
+        "webhook-region",
+        "escape-quote",
+    ] {
+        let activated = t
+            .request(
+                Method::PUT,
+                &format!("/api/v1/programs/exam-program/items/{item}/status"),
+                &admin,
+                Some(json!({ "status": "active" })),
+            )
+            .await;
+        assert_eq!(activated.status, 200, "{}", activated.body);
+    }
+    for exam in ["written", "proctored"] {
+        let published = t
+            .post(
+                &format!("/api/v1/programs/exam-program/exams/{exam}/publish"),
+                &admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(published.status, 200, "{}", published.body);
+    }
+    let learner = t.login(&w.acme_learner.email).await;
+    (w, admin, learner)
+}
+
+async fn complete_basics(t: &TestApp, w: &World) {
+    let evidence = Evidence::ModuleCompleted {
+        person: w.acme_learner.id.clone(),
+        module: "basics".into(),
+    };
+    t.app
+        .record_evidence(&Ctx::system(), "exam-program", evidence)
+        .await
+        .unwrap();
+}
+
+async fn answer_all(t: &TestApp, learner: &Auth, attempt: &Value, right: bool) {
+    let id = attempt["id"].as_str().unwrap();
+    for item in attempt["items"].as_array().unwrap() {
+        let response = if right {
+            right_answer(item)
+        } else {
+            wrong_answer(item)
+        };
+        let saved = t
+            .request(
+                Method::PUT,
+                &format!(
+                    "/api/v1/attempts/{id}/answers/{}",
+                    item["id"].as_str().unwrap()
+                ),
+                learner,
+                Some(json!({ "response": response, "flagged": false })),
+            )
+            .await;
+        assert_eq!(saved.status, 204, "{}", saved.body);
+    }
+}
+
+fn assert_no_keys(response: &TestResponse) {
+    for secret in [
+        "\"correct\":",
+        "\"lines\":",
+        "\"accepted\":",
+        "rationale",
+        "bind variable.",
+        "String.escapeSingleQuotes",
+    ] {
+        assert!(
+            !response.body.contains(secret),
+            "the candidate's view leaks `{secret}`: {}",
+            response.body
+        );
+    }
+}
+
+async fn a_full_attempt_fails_waits_thirty_days_then_passes(t: TestApp) {
+    let (w, _, learner) = prepared(&t).await;
+    let blueprint = t
+        .get(
+            "/api/v1/programs/exam-program/exams/written/blueprint",
+            &Auth::Anonymous,
+        )
+        .await;
+    assert_eq!(blueprint.status, 200, "anyone reads the blueprint");
+    let b = blueprint.json();
+    assert_eq!(b["blueprint"]["passing_score"], 85);
+    assert_eq!(b["blueprint"]["retake"]["wait_days"], 30);
+    assert_eq!(b["total_items"], 3);
+    assert_eq!(b["blueprint"]["domains"][0]["weight"], 60);
+
+    let eligibility = "/api/v1/programs/exam-program/exams/written/eligibility";
+    let before = t.get(eligibility, &learner).await.json();
+    assert_eq!(before["eligible"], false);
+    assert_eq!(
+        before["reason"],
+        "complete the prerequisite module first: basics"
+    );
+    let refused = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/attempts",
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, 409);
+    complete_basics(&t, &w).await;
+    assert_eq!(t.get(eligibility, &learner).await.json()["eligible"], true);
+
+    // First attempt: everything wrong.
+    let started = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/attempts",
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    assert_no_keys(&started);
+    let attempt = started.json();
+    assert_eq!(attempt["status"], "in_progress");
+    assert_eq!(attempt["seconds_left"], 30 * 60);
+    let items = attempt["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    let injection = items.iter().filter(|i| i["id"] != "webhook-region").count();
+    assert_eq!(injection, 2, "the blueprint's counts per domain");
+    let scenario = items.iter().find(|i| i["id"] == "soql-concat");
+    if let Some(scenario) = scenario {
+        assert!(
+            scenario["artifact"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("Database.query(q)")
+        );
+    }
+    let id = attempt["id"].as_str().unwrap().to_owned();
+    // Another candidate cannot see or change it.
+    let other = t.login(&w.globex_learner.email).await;
+    assert_eq!(
+        t.get(&format!("/api/v1/attempts/{id}"), &other)
+            .await
+            .status,
+        404
+    );
+    answer_all(&t, &learner, &attempt, false).await;
+    let reread = t.get(&format!("/api/v1/attempts/{id}"), &learner).await;
+    assert_no_keys(&reread);
+    assert_eq!(reread.json()["answers"].as_array().unwrap().len(), 3);
+
+    let submitted = t
+        .post(
+            &format!("/api/v1/attempts/{id}/submit"),
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    assert_no_keys(&submitted);
+    let result = &submitted.json()["result"];
+    assert_eq!(result["passed"], false);
+    assert_eq!(result["total_percent"], 0.0);
+    assert_eq!(result["domains"][0]["domain"], "injection");
+    assert_eq!(result["domains"][0]["items"], 2);
+
+    // Retake refused for 30 days, with the date.
+    let wait = t.get(eligibility, &learner).await.json();
+    assert_eq!(wait["eligible"], false);
+    assert!(
+        wait["reason"]
+            .as_str()
+            .unwrap()
+            .contains("asks for 30 days between a failed attempt and the next"),
+        "{wait}"
+    );
+    let retake = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/attempts",
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(retake.status, 409);
+    assert!(
+        retake.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the next attempt is possible from"),
+        "{}",
+        retake.body
+    );
+
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 30));
+    let learner = t.login(&w.acme_learner.email).await;
+    let second = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/attempts",
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    let attempt = second.json();
+    answer_all(&t, &learner, &attempt, true).await;
+    let id = attempt["id"].as_str().unwrap();
+    let passed = t
+        .post(
+            &format!("/api/v1/attempts/{id}/submit"),
+            &learner,
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(passed["result"]["passed"], true, "{passed}");
+    assert_eq!(passed["result"]["total_percent"], 100.0);
+    // The pass is recorded as evidence for the learner's tracks.
+    let audit = t
+        .app
+        .list_audit_events(&Ctx::system(), 0, 1000)
+        .await
+        .unwrap();
+    let pass = audit
+        .iter()
+        .find(|e| e.action == "exam.passed")
+        .expect("the pass is evidence");
+    assert_eq!(pass.subject, format!("person:{}", w.acme_learner.id));
+    assert_eq!(pass.summary["exam"], "written");
+    let again = t.get(eligibility, &learner).await.json();
+    assert!(
+        again["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("already passed on")
+    );
+
+    let admin = t.login(&w.admin.email).await;
+    let stats = t
+        .get(
+            "/api/v1/programs/exam-program/exams/written/item-stats",
+            &admin,
+        )
+        .await;
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    let stats = stats.json();
+    assert_eq!(stats["attempts"], 2);
+    assert_eq!(stats["pass_rate"], 0.5);
+}
+
+async fn the_time_limit_submits_the_attempt_and_answers_stop(t: TestApp) {
+    let (w, _admin, learner) = prepared(&t).await;
+    complete_basics(&t, &w).await;
+    let attempt = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/attempts",
+            &learner,
+            json!({}),
+        )
+        .await
+        .json();
+    let id = attempt["id"].as_str().unwrap();
+    let first = attempt["items"][0]["id"].as_str().unwrap();
+    t.clock.advance(jiff::SignedDuration::from_mins(31));
+    let late = t
+        .request(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/{first}"),
+            &learner,
+            Some(json!({ "response": { "type": "bool", "value": true } })),
+        )
+        .await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    let view = t
+        .get(&format!("/api/v1/attempts/{id}"), &learner)
+        .await
+        .json();
+    assert_eq!(view["status"], "timed_out");
+    assert_eq!(view["result"]["passed"], false);
+    assert!(
+        t.app
+            .list_audit_events(&Ctx::system(), 0, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "attempt.timed_out")
+    );
+}
+
+async fn proctored_attempts_wait_for_approval_and_can_be_invalidated(t: TestApp) {
+    let (w, admin, learner) = prepared(&t).await;
+    let proctor = t.login(&w.proctor.email).await;
+    let started = t
+        .post(
+            "/api/v1/programs/exam-program/exams/proctored/attempts",
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let attempt = started.json();
+    assert_eq!(attempt["status"], "awaiting_proctor");
+    assert!(
+        attempt["items"].as_array().unwrap().is_empty(),
+        "no questions before approval"
+    );
+    let id = attempt["id"].as_str().unwrap();
+    let early = t
+        .post(
+            &format!("/api/v1/attempts/{id}/submit"),
+            &learner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(early.status, 409);
+    assert!(
+        early
+            .body
+            .contains("a proctor has not approved the start yet")
+    );
+    // The candidate cannot approve themselves; the proctor can.
+    assert_eq!(
+        t.post(
+            &format!("/api/v1/attempts/{id}/approve"),
+            &learner,
+            json!({})
+        )
+        .await
+        .status,
+        403
+    );
+    let approved = t
+        .post(
+            &format!("/api/v1/attempts/{id}/approve"),
+            &proctor,
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.json()["status"], "in_progress");
+    assert_no_keys(&approved);
+    let view = t
+        .get(&format!("/api/v1/attempts/{id}"), &learner)
+        .await
+        .json();
+    assert_eq!(view["items"].as_array().unwrap().len(), 1);
+
+    for kind in ["focus_lost", "paste"] {
+        let reported = t
+            .post(
+                &format!("/api/v1/attempts/{id}/events"),
+                &learner,
+                json!({ "kind": kind, "detail": "left the exam tab" }),
+            )
+            .await;
+        assert_eq!(reported.status, 204, "{}", reported.body);
+    }
+    let live = t.get("/api/v1/proctoring/attempts", &proctor).await;
+    assert_eq!(live.status, 200);
+    let live = live.json();
+    assert_eq!(live[0]["id"], id);
+    assert_eq!(live[0]["events"][0]["kind"], "focus_lost");
+    assert_eq!(live[0]["events"][1]["kind"], "paste");
+    assert_eq!(
+        t.get("/api/v1/proctoring/attempts", &learner).await.status,
+        403
+    );
+
+    let no_reason = t
+        .post(
+            &format!("/api/v1/attempts/{id}/invalidate"),
+            &proctor,
+            json!({ "reason": "" }),
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    let invalidated = t
+        .post(
+            &format!("/api/v1/attempts/{id}/invalidate"),
+            &proctor,
+            json!({ "reason": "a second person was answering" }),
+        )
+        .await;
+    assert_eq!(invalidated.status, 200, "{}", invalidated.body);
+    let view = invalidated.json();
+    assert_eq!(view["status"], "invalidated");
+    assert_eq!(view["invalidated_reason"], "a second person was answering");
+    let audit = t
+        .app
+        .list_audit_events(&Ctx::system(), 0, 1000)
+        .await
+        .unwrap();
+    let event = audit
+        .iter()
+        .find(|e| e.action == "attempt.invalidated")
+        .expect("audited");
+    assert_eq!(event.summary["reason"], "a second person was answering");
+    // Invalidated attempts are no evidence and leave no score for the statistics.
+    let stats = t
+        .get(
+            "/api/v1/programs/exam-program/exams/proctored/item-stats",
+            &admin,
+        )
+        .await
+        .json();
+    assert_eq!(stats["attempts"], 0);
+}
+
+async fn publishing_names_what_the_bank_lacks(t: TestApp) {
+    let w = t.world().await;
+    t.app
+        .apply_program(&Ctx::system(), EXAM_PROGRAM)
+        .await
+        .unwrap();
+    let admin = t.login(&w.admin.email).await;
+    let added = t
+        .post("/api/v1/programs/exam-program/items", &admin, bank())
+        .await;
+    assert_eq!(added.status, 200);
+    // All four are drafts: nothing can be drawn yet.
+    let refused = t
+        .post(
+            "/api/v1/programs/exam-program/exams/written/publish",
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let problems = refused.json()["errors"].clone();
+    assert_eq!(problems[0]["field"], "domains.injection");
+    assert_eq!(
+        problems[0]["message"],
+        "domain `injection` needs 2 active items and the bank has 0"
+    );
+    assert_eq!(problems[1]["field"], "domains.residency");
+    assert_eq!(
+        t.get(
+            "/api/v1/programs/exam-program/exams/written/blueprint",
+            &Auth::Anonymous
+        )
+        .await
+        .status,
+        404
+    );
+    // An item in a domain no blueprint has is refused, and nothing of that import is kept.
+    let stray = t
+        .post(
+            "/api/v1/programs/exam-program/items",
+            &admin,
+            json!({ "items": [
+                { "id": "ok", "domain": "injection", "stem": "?", "body": { "type": "true_false", "correct": true } },
+                { "id": "stray", "domain": "networking", "stem": "?", "body": { "type": "true_false", "correct": true } }
+            ]}),
+        )
+        .await;
+    assert_eq!(stray.status, 422);
+    assert_eq!(stray.json()["errors"][0]["field"], "items.stray.domain");
+    let items = t
+        .get("/api/v1/programs/exam-program/items", &admin)
+        .await
+        .json();
+    assert_eq!(items.as_array().unwrap().len(), 4);
+    // Re-importing a changed item makes a new version; an unchanged one is left alone.
+    let mut changed = bank();
+    changed["items"][1]["stem"] = json!("What fixes the injection?");
+    let report = t
+        .post("/api/v1/programs/exam-program/items", &admin, changed)
+        .await
+        .json();
+    assert_eq!(report["revised"], json!(["escape-fix"]));
+    assert_eq!(report["unchanged"].as_array().unwrap().len(), 3);
+    // Candidates never read the bank.
+    let learner = t.login(&w.acme_learner.email).await;
+    assert_eq!(
+        t.get("/api/v1/programs/exam-program/items", &learner)
+            .await
+            .status,
+        403
+    );
+}
