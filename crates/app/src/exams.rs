@@ -745,38 +745,50 @@ impl App {
         &self,
         ctx: &Ctx,
         attempt_id: &str,
-        item_id: &str,
         answer: SavedAnswer,
+    ) -> AppResult<()> {
+        self.save_answers(ctx, attempt_id, vec![answer]).await
+    }
+
+    /// Saves several answers at once (the exam page's whole form), in one transaction.
+    pub async fn save_answers(
+        &self,
+        ctx: &Ctx,
+        attempt_id: &str,
+        answers: Vec<SavedAnswer>,
     ) -> AppResult<()> {
         ctx.authorize(&Action::TakeExam, "attempts")?;
         if let Err(e) = self.finish_if_expired(attempt_id).await {
             tracing::warn!(error = ?e, attempt_id, "finishing an expired attempt");
         }
+        let saved_at = format_instant(self.now());
         let mut tx = self.db.begin().await?;
         let (_, form) = self.own_open_attempt(ctx, &mut tx, attempt_id).await?;
-        if !form.iter().any(|f| f.item_id == item_id) {
-            return Err(AppError::invalid(
-                "item",
-                format!("`{item_id}` is not on this attempt's form"),
-            ));
+        for answer in answers {
+            if !form.iter().any(|f| f.item_id == answer.item_id) {
+                return Err(AppError::invalid(
+                    "item",
+                    format!("`{}` is not on this attempt's form", answer.item_id),
+                ));
+            }
+            let response = answer
+                .response
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .context("response")?;
+            sqlx::query(
+                "INSERT INTO attempt_answers (attempt_id, item_id, response, flagged, saved_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (attempt_id, item_id) DO UPDATE SET response = excluded.response, flagged = excluded.flagged, saved_at = excluded.saved_at",
+            )
+            .bind(attempt_id)
+            .bind(&answer.item_id)
+            .bind(response)
+            .bind(i64::from(answer.flagged))
+            .bind(&saved_at)
+            .execute(&mut *tx)
+            .await?;
         }
-        let response = answer
-            .response
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .context("response")?;
-        sqlx::query(
-            "INSERT INTO attempt_answers (attempt_id, item_id, response, flagged, saved_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (attempt_id, item_id) DO UPDATE SET response = excluded.response, flagged = excluded.flagged, saved_at = excluded.saved_at",
-        )
-        .bind(attempt_id)
-        .bind(item_id)
-        .bind(response)
-        .bind(i64::from(answer.flagged))
-        .bind(format_instant(self.now()))
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(())
     }

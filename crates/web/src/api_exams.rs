@@ -170,11 +170,11 @@ pub async fn save_answer(
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> ApiResult<StatusCode> {
     let answer = SavedAnswer {
-        item_id: item.clone(),
+        item_id: item,
         response: input.response,
         flagged: input.flagged,
     };
-    state.app.save_answer(&ctx, &id, &item, answer).await?;
+    state.app.save_answer(&ctx, &id, answer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

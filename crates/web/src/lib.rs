@@ -8,6 +8,7 @@ pub mod api_programs;
 pub mod ops;
 pub mod pages;
 mod pages_content;
+mod pages_exams;
 pub mod problem;
 pub mod session;
 

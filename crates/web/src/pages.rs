@@ -39,6 +39,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/people/{id}/active", post(set_person_active))
         .route("/assets/app.css", get(stylesheet))
         .merge(crate::pages_content::routes())
+        .merge(crate::pages_exams::routes())
 }
 
 /// What the shared layout needs.
@@ -46,6 +47,8 @@ pub(crate) struct Layout {
     pub user_name: Option<String>,
     pub csrf: String,
     pub is_admin: bool,
+    /// Proctors (and program admins) supervise live attempts.
+    pub is_proctor: bool,
     /// The signed-in person's partner organisation, for the navigation.
     pub partner_id: Option<String>,
 }
@@ -56,6 +59,7 @@ impl Layout {
             user_name: Some(user.session.display_name.clone()),
             csrf: user.session.csrf_token.clone(),
             is_admin: is_admin(&user.session.principal),
+            is_proctor: matches!(&user.session.principal, Principal::Person(actor) if actor.has(Role::Proctor) || actor.has(Role::ProgramAdmin)),
             partner_id: match &user.session.principal {
                 Principal::Person(actor) => actor.partner_id.as_ref().map(|p| p.0.clone()),
                 _ => None,
@@ -63,11 +67,12 @@ impl Layout {
         }
     }
 
-    fn anonymous(csrf: String) -> Self {
+    pub(crate) fn anonymous(csrf: String) -> Self {
         Self {
             user_name: None,
             csrf,
             is_admin: false,
+            is_proctor: false,
             partner_id: None,
         }
     }

@@ -2,7 +2,7 @@
 //! autosave, the time limit, scoring, the retake wait, proctoring and item statistics.
 
 use crate::on_both_backends;
-use crate::support::{Auth, TestApp, TestResponse, World};
+use crate::support::{Auth, Session, TestApp, TestResponse, World, session_form};
 use accredit_app::Ctx;
 use accredit_app::evidence::Evidence;
 use axum::http::Method;
@@ -13,6 +13,8 @@ on_both_backends!(
     the_time_limit_submits_the_attempt_and_answers_stop,
     proctored_attempts_wait_for_approval_and_can_be_invalidated,
     publishing_names_what_the_bank_lacks,
+    the_exam_pages_take_a_candidate_from_blueprint_to_result,
+    proctors_and_admins_work_from_their_pages,
 );
 
 pub const EXAM_PROGRAM: &str = r#"
@@ -613,5 +615,294 @@ async fn publishing_names_what_the_bank_lacks(t: TestApp) {
             .await
             .status,
         403
+    );
+}
+
+fn session(auth: &Auth) -> Session {
+    match auth {
+        Auth::Session(s) => s.clone(),
+        _ => unreachable!("a signed-in person"),
+    }
+}
+
+/// The exam page's form fields that answer every item right (or wrong).
+fn form_answers(attempt: &Value, right: bool) -> String {
+    let mut fields = Vec::new();
+    for item in attempt["items"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let value = match (item["kind"].as_str().unwrap(), right) {
+            ("faulty_lines", true) => "2",
+            ("faulty_lines", false) => "3",
+            ("single_choice", true) => "a",
+            ("single_choice", false) => "b",
+            ("true_false", true) => "false",
+            ("true_false", false) => "true",
+            ("short_text", true) => "String.escapeSingleQuotes",
+            _ => "no idea",
+        };
+        fields.push(format!("r%3A{id}={value}"));
+    }
+    fields.join("&")
+}
+
+async fn the_exam_pages_take_a_candidate_from_blueprint_to_result(t: TestApp) {
+    let (w, _, learner) = prepared(&t).await;
+    let public = t.get("/exams/exam-program/written", &Auth::Anonymous).await;
+    assert_eq!(public.status, 200);
+    assert!(
+        public
+            .body
+            .contains("<td>Injection</td><td>60%</td><td>2</td>"),
+        "{}",
+        public.body
+    );
+    assert!(public.body.contains("85% of the weighted score"));
+    assert!(public.body.contains("wait 30 days"));
+    assert!(
+        !public.body.contains("Start the exam"),
+        "anonymous visitors only read"
+    );
+    let listed = t.get("/exams", &Auth::Anonymous).await;
+    assert!(listed.body.contains("href=\"/exams/exam-program/written\""));
+
+    let page = t.get("/exams/exam-program/written", &learner).await;
+    assert!(
+        page.body
+            .contains("Not yet: complete the prerequisite module first: basics."),
+        "{}",
+        page.body
+    );
+    complete_basics(&t, &w).await;
+    let s = session(&learner);
+    let started = t
+        .send(session_form(
+            "/exams/exam-program/written/attempts",
+            &s,
+            format!("csrf={}", s.csrf),
+        ))
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let location = started.header("location").unwrap().to_owned();
+    let id = location.trim_start_matches("/attempts/").to_owned();
+    let exam = t.get(&location, &learner).await;
+    assert_eq!(exam.status, 200);
+    assert!(exam.body.contains("Question 1 of 3"));
+    assert!(exam.body.contains("role=\"timer\""));
+    assert!(exam.body.contains("Flag for review"));
+    assert!(exam.body.contains("src=\"/assets/exam.js\""));
+    for secret in ["bind variable.", "String.escapeSingleQuotes", "rationale"] {
+        assert!(!exam.body.contains(secret), "the exam page leaks {secret}");
+    }
+    let attempt = t
+        .get(&format!("/api/v1/attempts/{id}"), &learner)
+        .await
+        .json();
+
+    // Without JavaScript: save with a flag, then submit wrong answers.
+    let first = attempt["items"][0]["id"].as_str().unwrap();
+    let saved = t
+        .send(session_form(
+            &format!("/attempts/{id}/answers"),
+            &s,
+            format!(
+                "csrf={}&{}&f%3A{first}=1",
+                s.csrf,
+                form_answers(&attempt, false)
+            ),
+        ))
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("Your answers are saved."));
+    assert!(saved.body.contains("<span class=\"flag\">flagged</span>"));
+    let view = t
+        .get(&format!("/api/v1/attempts/{id}"), &learner)
+        .await
+        .json();
+    assert_eq!(view["answers"].as_array().unwrap().len(), 3);
+    // The script's autosave gets an empty answer.
+    let mut autosave = session_form(
+        &format!("/attempts/{id}/answers"),
+        &s,
+        format!("csrf={}&{}", s.csrf, form_answers(&attempt, false)),
+    );
+    autosave
+        .headers_mut()
+        .insert("x-autosave", "1".parse().unwrap());
+    assert_eq!(t.send(autosave).await.status, 204);
+
+    let submitted = t
+        .send(session_form(
+            &format!("/attempts/{id}/submit"),
+            &s,
+            format!("csrf={}", s.csrf),
+        ))
+        .await;
+    assert_eq!(submitted.status, 303);
+    let result = t.get(&format!("/attempts/{id}"), &learner).await;
+    assert!(
+        result.body.contains("Not passed</span>: 0%"),
+        "{}",
+        result.body
+    );
+    assert!(
+        result
+            .body
+            .contains("<td>Injection</td><td>60%</td><td>0 of 2</td>"),
+        "{}",
+        result.body
+    );
+    assert!(
+        result.body.contains("You may try again from <strong>"),
+        "{}",
+        result.body
+    );
+    let again = t
+        .send(session_form(
+            "/exams/exam-program/written/attempts",
+            &s,
+            format!("csrf={}", s.csrf),
+        ))
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.body.contains("asks for 30 days"), "{}", again.body);
+
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 31));
+    let learner = t.login(&w.acme_learner.email).await;
+    let s = session(&learner);
+    let started = t
+        .send(session_form(
+            "/exams/exam-program/written/attempts",
+            &s,
+            format!("csrf={}", s.csrf),
+        ))
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let id = started
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/attempts/")
+        .to_owned();
+    let attempt = t
+        .get(&format!("/api/v1/attempts/{id}"), &learner)
+        .await
+        .json();
+    // Submitting saves what the form holds first.
+    let submitted = t
+        .send(session_form(
+            &format!("/attempts/{id}/submit"),
+            &s,
+            format!("csrf={}&{}", s.csrf, form_answers(&attempt, true)),
+        ))
+        .await;
+    assert_eq!(submitted.status, 303);
+    let result = t.get(&format!("/attempts/{id}"), &learner).await;
+    assert!(
+        result.body.contains("Passed</span>: 100%"),
+        "{}",
+        result.body
+    );
+}
+
+async fn proctors_and_admins_work_from_their_pages(t: TestApp) {
+    let (w, admin, learner) = prepared(&t).await;
+    let started = t
+        .post(
+            "/api/v1/programs/exam-program/exams/proctored/attempts",
+            &learner,
+            json!({}),
+        )
+        .await
+        .json();
+    let id = started["id"].as_str().unwrap();
+    let waiting = t.get(&format!("/attempts/{id}"), &learner).await;
+    assert!(waiting.body.contains("Waiting for a proctor"));
+    assert!(!waiting.body.contains("Question 1"));
+
+    let proctor = t.login(&w.proctor.email).await;
+    let p = session(&proctor);
+    let live = t.get("/proctoring", &proctor).await;
+    assert_eq!(live.status, 200);
+    assert!(live.body.contains("Waiting for approval"), "{}", live.body);
+    assert_eq!(t.get("/proctoring", &learner).await.status, 403);
+    let approved = t
+        .send(session_form(
+            &format!("/attempts/{id}/approve"),
+            &p,
+            format!("csrf={}", p.csrf),
+        ))
+        .await;
+    assert_eq!(approved.status, 303);
+    t.post(
+        &format!("/api/v1/attempts/{id}/events"),
+        &learner,
+        json!({"kind": "paste", "detail": "212 characters pasted"}),
+    )
+    .await;
+    let live = t.get("/proctoring", &proctor).await;
+    assert!(
+        live.body.contains("pasted text (212 characters pasted)"),
+        "{}",
+        live.body
+    );
+    let invalidated = t
+        .send(session_form(
+            &format!("/attempts/{id}/invalidate"),
+            &p,
+            format!("csrf={}&reason=answers+read+from+a+phone", p.csrf),
+        ))
+        .await;
+    assert_eq!(invalidated.status, 200);
+    assert!(invalidated.body.contains("is invalidated"));
+    let view = t.get(&format!("/attempts/{id}"), &learner).await;
+    assert!(
+        view.body.contains("Reason: answers read from a phone"),
+        "{}",
+        view.body
+    );
+
+    // The item bank and item quality pages are the program admin's.
+    let a = session(&admin);
+    let bank = t.get("/programs/exam-program/items", &admin).await;
+    assert_eq!(bank.status, 200);
+    assert!(bank.body.contains("4 items"));
+    assert!(bank.body.contains("<code>soql-concat</code>"));
+    assert_eq!(
+        t.get("/programs/exam-program/items", &learner).await.status,
+        403
+    );
+    let retired = t
+        .send(session_form(
+            "/programs/exam-program/items/webhook-region/status",
+            &a,
+            format!("csrf={}&status=retired", a.csrf),
+        ))
+        .await;
+    assert_eq!(retired.status, 303);
+    let republish = t
+        .send(session_form(
+            "/programs/exam-program/exams/written/publish",
+            &a,
+            format!("csrf={}", a.csrf),
+        ))
+        .await;
+    assert_eq!(republish.status, 422);
+    assert!(
+        republish
+            .body
+            .contains("domain `residency` needs 1 active item and the bank has 0"),
+        "{}",
+        republish.body
+    );
+    let quality = t
+        .get("/programs/exam-program/exams/written/quality", &admin)
+        .await;
+    assert_eq!(quality.status, 200);
+    assert!(quality.body.contains("0 scored attempts"));
+    let csv = t
+        .get("/programs/exam-program/exams/written/quality.csv", &admin)
+        .await;
+    assert!(
+        csv.body
+            .starts_with("item_id,responses,p_value,point_biserial,option_rates,flags")
     );
 }
