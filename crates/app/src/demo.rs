@@ -3,7 +3,7 @@
 //! sees a working program the moment the server starts.
 
 use crate::accounts::{NewPartner, NewPerson};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::evidence::Evidence;
 use crate::{App, Ctx};
 use accredit_domain::Role;
@@ -34,6 +34,19 @@ pub const EXAMPLE_PROGRAMS: [(&str, &str); 4] = [
 ];
 
 include!(concat!(env!("OUT_DIR"), "/demo_content.rs"));
+
+/// The example item banks: (program, item file). Their exams are published with every item
+/// active.
+pub const DEMO_ITEM_BANKS: [(&str, &str); 2] = [
+    (
+        "isv-platform-security",
+        include_str!("../../../examples/items/isv-platform-security.toml"),
+    ),
+    (
+        "medical-software-distributor",
+        include_str!("../../../examples/items/medical-software-distributor.toml"),
+    ),
+];
 
 /// One demo account, for printing the sign-in table.
 #[derive(Debug, Clone)]
@@ -327,6 +340,33 @@ const PARTNERS: &[DemoPartner] = &[
 ];
 
 impl App {
+    /// Loads an example item bank, activates its items and publishes the program's exams.
+    async fn load_demo_exams(&self, ctx: &Ctx, program: &str, file: &str) -> AppResult<()> {
+        let items = accredit_formats::item_bank::parse(file.as_bytes()).map_err(|errors| {
+            AppError::Internal(anyhow::anyhow!(
+                "example items of {program}: {}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        })?;
+        let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        self.import_items(ctx, program, items, "demo").await?;
+        for id in &ids {
+            self.set_item_status(ctx, program, id, accredit_domain::exam::ItemStatus::Active)
+                .await?;
+        }
+        let exams = self.get_program(ctx, program).await?.exams;
+        for exam in exams.iter().filter(|e| e.blueprint.is_some()) {
+            self.publish_exam(ctx, program, &exam.id).await?;
+        }
+        Ok(())
+    }
+}
+
+impl App {
     /// True when the database holds no people and no partners yet.
     pub async fn is_empty(&self) -> AppResult<bool> {
         let row = sqlx::query(
@@ -400,6 +440,9 @@ impl App {
                 recording_url,
             };
             self.import_content(&ctx, program, module, &[file]).await?;
+        }
+        for (program, file) in DEMO_ITEM_BANKS {
+            self.load_demo_exams(&ctx, program, file).await?;
         }
 
         let vendor_staff = [

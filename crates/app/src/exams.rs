@@ -191,6 +191,9 @@ impl App {
                     "appears twice in this import",
                 ));
             }
+            for problem in item.problems() {
+                problems.push(InvalidInput::new(format!("items.{}", item.id), problem));
+            }
             if !domains.contains(&item.domain.as_str()) {
                 problems.push(InvalidInput::new(
                     format!("items.{}.domain", item.id),

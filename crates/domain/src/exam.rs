@@ -137,6 +137,120 @@ pub struct Item {
     pub rationale: String,
 }
 
+impl Item {
+    /// What makes the item unusable, each problem in words: a key naming no option, a faulty
+    /// line outside the artifact, and so on. Every importer checks items with this.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let well_formed = |id: &str| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        if !well_formed(&self.id) {
+            problems.push(format!(
+                "id `{}` must be 1 to 64 letters, digits, `-`, `_` or `.`",
+                self.id
+            ));
+        }
+        if self.stem.trim().is_empty() {
+            problems.push("the question text is empty".into());
+        }
+        let unique = |choices: &[Choice], what: &str, problems: &mut Vec<String>| {
+            for (i, c) in choices.iter().enumerate() {
+                if choices[..i].iter().any(|o| o.id == c.id) {
+                    problems.push(format!("{what} `{}` appears twice", c.id));
+                }
+                if c.text.trim().is_empty() {
+                    problems.push(format!("{what} `{}` has no text", c.id));
+                }
+            }
+        };
+        let known = |choices: &[Choice], id: &str| choices.iter().any(|c| c.id == id);
+        match &self.body {
+            ItemBody::SingleChoice { choices, correct } => {
+                unique(choices, "choice", &mut problems);
+                if choices.len() < 2 {
+                    problems.push("a single-choice item needs at least two choices".into());
+                }
+                if !known(choices, correct) {
+                    problems.push(format!("the key `{correct}` is not one of the choices"));
+                }
+            }
+            ItemBody::MultipleResponse { choices, correct } => {
+                unique(choices, "choice", &mut problems);
+                if correct.is_empty() {
+                    problems
+                        .push("a multiple-response item needs at least one correct choice".into());
+                }
+                for key in correct.iter().filter(|k| !known(choices, k)) {
+                    problems.push(format!("the key `{key}` is not one of the choices"));
+                }
+            }
+            ItemBody::TrueFalse { .. } => {}
+            ItemBody::Numeric { answer, tolerance } => {
+                if !answer.is_finite() || !tolerance.is_finite() || *tolerance < 0.0 {
+                    problems.push(
+                        "a numeric item needs a finite answer and a tolerance of 0 or more".into(),
+                    );
+                }
+            }
+            ItemBody::ShortText { accepted } => {
+                if accepted.is_empty() {
+                    problems.push("a short-text item needs at least one accepted answer".into());
+                }
+            }
+            ItemBody::Ordering { choices } => {
+                unique(choices, "step", &mut problems);
+                if choices.len() < 2 {
+                    problems.push("an ordering item needs at least two steps".into());
+                }
+            }
+            ItemBody::Matching {
+                prompts,
+                targets,
+                pairs,
+            } => {
+                unique(prompts, "prompt", &mut problems);
+                unique(targets, "target", &mut problems);
+                for (prompt, target) in pairs {
+                    if !known(prompts, prompt) {
+                        problems.push(format!("pair names unknown prompt `{prompt}`"));
+                    }
+                    if !known(targets, target) {
+                        problems.push(format!("pair names unknown target `{target}`"));
+                    }
+                }
+                if prompts
+                    .iter()
+                    .any(|p| !pairs.iter().any(|(q, _)| *q == p.id))
+                {
+                    problems.push("every prompt needs its matching target".into());
+                }
+            }
+            ItemBody::FaultyLines { lines } => match &self.artifact {
+                None => {
+                    problems.push("a faulty-lines item needs an artifact to pick lines from".into())
+                }
+                Some(artifact) => {
+                    let count = artifact.content.lines().count() as u32;
+                    if lines.is_empty() {
+                        problems.push("name at least one faulty line".into());
+                    }
+                    for line in lines.iter().filter(|l| **l == 0 || **l > count) {
+                        problems.push(format!(
+                            "faulty line {line} is outside the artifact's {count} lines"
+                        ));
+                    }
+                }
+            },
+        }
+        problems
+    }
+}
+
 /// A candidate's answer to one item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
@@ -374,6 +488,45 @@ mod tests {
             &ItemBody::TrueFalse { correct: false },
             &Response::Bool(false)
         ));
+    }
+
+    #[test]
+    fn broken_items_are_described() {
+        let mut item = Item {
+            id: "bad id".into(),
+            domain: "d".into(),
+            status: ItemStatus::Draft,
+            version: 1,
+            stem: " ".into(),
+            artifact: Some(Artifact {
+                kind: "code".into(),
+                language: "python".into(),
+                content: "a = 1\nb = 2\n".into(),
+            }),
+            body: ItemBody::FaultyLines { lines: vec![3] },
+            rationale: String::new(),
+        };
+        assert_eq!(
+            item.problems(),
+            [
+                "id `bad id` must be 1 to 64 letters, digits, `-`, `_` or `.`",
+                "the question text is empty",
+                "faulty line 3 is outside the artifact's 2 lines",
+            ]
+        );
+        item.id = "ok".into();
+        item.stem = "Which line?".into();
+        item.body = ItemBody::SingleChoice {
+            choices: choices(&["a", "a"]),
+            correct: "z".into(),
+        };
+        assert_eq!(
+            item.problems(),
+            [
+                "choice `a` appears twice",
+                "the key `z` is not one of the choices"
+            ]
+        );
     }
 
     #[test]

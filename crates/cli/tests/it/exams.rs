@@ -15,6 +15,7 @@ on_both_backends!(
     publishing_names_what_the_bank_lacks,
     the_exam_pages_take_a_candidate_from_blueprint_to_result,
     proctors_and_admins_work_from_their_pages,
+    the_demo_publishes_the_example_exams_with_scenario_items,
 );
 
 pub const EXAM_PROGRAM: &str = r#"
@@ -904,5 +905,53 @@ async fn proctors_and_admins_work_from_their_pages(t: TestApp) {
     assert!(
         csv.body
             .starts_with("item_id,responses,p_value,point_biserial,option_rates,flags")
+    );
+}
+
+async fn the_demo_publishes_the_example_exams_with_scenario_items(t: TestApp) {
+    t.app.load_demo("demo-password-123").await.unwrap();
+    let published = t.app.published_exams().await.unwrap();
+    let ids: Vec<&str> = published.iter().map(|e| e.exam_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "security-review-scenarios-exam",
+            "sales-written-exam",
+            "technical-written-exam"
+        ]
+    );
+    let sales = &published[1];
+    assert_eq!(sales.blueprint.passing_score, 85);
+    assert_eq!(sales.blueprint.retake.wait_days, 30);
+    let items = t
+        .app
+        .list_items(&Ctx::system(), "isv-platform-security")
+        .await
+        .unwrap();
+    let scenario = items.iter().find(|i| i.id == "soql-string-concat").unwrap();
+    assert!(
+        scenario
+            .artifact
+            .as_ref()
+            .unwrap()
+            .content
+            .contains("Database.query(q)")
+    );
+    assert!(
+        items
+            .iter()
+            .all(|i| i.status == accredit_domain::exam::ItemStatus::Active)
+    );
+    let page = t
+        .get(
+            "/exams/isv-platform-security/security-review-scenarios-exam",
+            &Auth::Anonymous,
+        )
+        .await;
+    assert!(
+        page.body
+            .contains("Proctored: a proctor approves the start"),
+        "{}",
+        page.body
     );
 }
