@@ -2,6 +2,7 @@
 //! where in the input it happened.
 
 pub mod document;
+pub mod item_bank;
 pub mod markdown;
 pub mod people_csv;
 pub mod program;
@@ -44,5 +45,26 @@ mod examples {
             count >= 8,
             "at least two files per example program, found {count}"
         );
+    }
+}
+
+#[cfg(test)]
+mod example_items {
+    /// Every item file under examples/items/ is valid.
+    #[test]
+    fn the_example_item_banks_parse() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/items");
+        let mut items = 0;
+        for entry in std::fs::read_dir(&root).expect("examples/items exists") {
+            let path = entry.unwrap().path();
+            match crate::item_bank::parse(&std::fs::read(&path).unwrap()) {
+                Ok(parsed) => items += parsed.len(),
+                Err(errors) => {
+                    let list: Vec<_> = errors.iter().map(|e| e.to_string()).collect();
+                    panic!("{} is invalid:\n{}", path.display(), list.join("\n"));
+                }
+            }
+        }
+        assert!(items >= 20, "{items} example items");
     }
 }
