@@ -162,7 +162,66 @@ fn choice_ids(response: &Option<Response>) -> Vec<String> {
     }
 }
 
+/// One file of items given to an import.
+#[derive(Debug, Clone)]
+pub struct ItemFile {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Parses item files by their extension: `.toml` (Accredit's item file), `.gift` or `.txt`
+/// (Moodle GIFT), `.xml` (one QTI assessmentItem). Every problem names its file and line.
+pub fn parse_item_files(files: &[ItemFile], default_domain: &str) -> AppResult<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        let lower = file.file_name.to_lowercase();
+        let parsed = if lower.ends_with(".toml") {
+            accredit_formats::item_bank::parse(&file.bytes)
+        } else {
+            item_file_format(&lower, &file.bytes, default_domain)
+        };
+        match parsed {
+            Ok(found) => items.extend(found),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| {
+                let at = if e.line == 0 {
+                    file.file_name.clone()
+                } else {
+                    format!("{}: line {}", file.file_name, e.line)
+                };
+                InvalidInput::new(at, e.message)
+            })),
+        }
+    }
+    if problems.is_empty() {
+        Ok(items)
+    } else {
+        Err(AppError::Invalid(problems))
+    }
+}
+
 impl App {
+    /// Imports item files into a program's bank, all or nothing.
+    pub async fn import_item_files(
+        &self,
+        ctx: &Ctx,
+        program_id: &str,
+        files: &[ItemFile],
+        default_domain: Option<&str>,
+    ) -> AppResult<ItemImportReport> {
+        ctx.authorize(&Action::ManageItems, "items")?;
+        if files.is_empty() {
+            return Err(AppError::invalid("file", "choose at least one item file"));
+        }
+        let items = parse_item_files(files, default_domain.unwrap_or("general"))?;
+        let source = files
+            .iter()
+            .map(|f| f.file_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.import_items(ctx, program_id, items, &source).await
+    }
+
     /// Adds items to a program's bank, all or nothing. New items arrive as drafts; an item
     /// whose content changed gets a new version and keeps its status.
     pub async fn import_items(
@@ -1159,4 +1218,24 @@ async fn form_items(
         items.push(serde_json::from_str(&json).context("stored item")?);
     }
     Ok(items)
+}
+
+/// GIFT and QTI files.
+fn item_file_format(
+    lower_name: &str,
+    bytes: &[u8],
+    default_domain: &str,
+) -> Result<Vec<Item>, Vec<accredit_formats::document::FormatError>> {
+    use accredit_formats::gift;
+    if lower_name.ends_with(".gift") || lower_name.ends_with(".txt") {
+        let options = gift::GiftOptions {
+            default_domain: default_domain.to_owned(),
+        };
+        return gift::parse(bytes, &options);
+    }
+    Err(vec![accredit_formats::document::FormatError::whole_file(
+        format!(
+            "`{lower_name}` is not an item file Accredit reads; expected .toml (Accredit item file), .gift or .txt (Moodle GIFT) or .xml (QTI)"
+        ),
+    )])
 }

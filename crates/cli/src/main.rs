@@ -36,6 +36,9 @@ enum Command {
     /// Import training content.
     #[command(subcommand)]
     Content(commands::content::ContentCommand),
+    /// Import exam items.
+    #[command(subcommand)]
+    Items(commands::items::ItemsCommand),
     /// Validate and apply program files.
     #[command(subcommand)]
     Program(commands::program::ProgramCommand),
@@ -122,6 +125,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(command) => commands::admin::token(&cli.global, command).await,
         Command::Program(command) => commands::program::run(&cli.global, command).await,
         Command::Content(command) => commands::content::run(&cli.global, command).await,
+        Command::Items(command) => commands::items::run(&cli.global, command).await,
         Command::People(command) => commands::people::run(&cli.global, command).await,
     }
 }

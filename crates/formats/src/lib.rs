@@ -2,6 +2,7 @@
 //! where in the input it happened.
 
 pub mod document;
+pub mod gift;
 pub mod item_bank;
 pub mod markdown;
 pub mod people_csv;

@@ -272,3 +272,47 @@ pub async fn item_stats(
         state.app.item_statistics(&ctx, &program, &exam).await?,
     ))
 }
+
+/// Imports item files, all or nothing. Send `multipart/form-data` with one `file` part per file
+/// (.toml Accredit item file, .gift/.txt Moodle GIFT, .xml QTI assessmentItem) and optionally a
+/// `domain` part for items whose file names none. Problems name file and line.
+#[utoipa::path(post, path = "/api/v1/programs/{program}/items/import", tag = "exams",
+    params(("program" = String, Path)),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = OK, body = ItemImportReport)))]
+pub async fn import_item_files(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(program): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> ApiResult<Json<ItemImportReport>> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        crate::problem::ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-upload",
+            "Malformed upload",
+            e.body_text(),
+        )
+    };
+    let mut files = Vec::new();
+    let mut domain = None;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("file") => {
+                let file_name = field.file_name().unwrap_or("upload").to_owned();
+                let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                files.push(accredit_app::exams::ItemFile { file_name, bytes });
+            }
+            Some("domain") => {
+                domain = Some(field.text().await.map_err(unreadable)?).filter(|d| !d.is_empty())
+            }
+            _ => {}
+        }
+    }
+    Ok(Json(
+        state
+            .app
+            .import_item_files(&ctx, &program, &files, domain.as_deref())
+            .await?,
+    ))
+}

@@ -31,6 +31,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/attempts/{id}/approve", post(approve_attempt))
         .route("/attempts/{id}/invalidate", post(invalidate_attempt))
         .route("/programs/{program}/items", get(items_page))
+        .route("/programs/{program}/items/import", post(import_items))
         .route(
             "/programs/{program}/items/{item}/status",
             post(set_item_status),
@@ -608,6 +609,63 @@ async fn items_page(
     Ok(render_items(&state, &user, &program, None, Vec::new())
         .await?
         .into_response())
+}
+
+/// Imports uploaded item files; the page lists what came in, or every problem with its line.
+async fn import_items(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(program): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> PageResult {
+    let unreadable = |e: axum::extract::multipart::MultipartError| PageError {
+        status: StatusCode::BAD_REQUEST,
+        heading: "Upload failed",
+        message: format!("the upload could not be read: {}", e.body_text()),
+    };
+    let mut csrf = String::new();
+    let mut domain = String::new();
+    let mut files = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
+            Some("domain") => domain = field.text().await.map_err(unreadable)?,
+            Some("file") => {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                if !file_name.is_empty() || !bytes.is_empty() {
+                    files.push(accredit_app::exams::ItemFile { file_name, bytes });
+                }
+            }
+            _ => {}
+        }
+    }
+    check_session_csrf(&user, &csrf)?;
+    let domain = Some(domain.trim()).filter(|d| !d.is_empty());
+    let (notice, errors, status) = match state
+        .app
+        .import_item_files(&user.ctx(), &program, &files, domain)
+        .await
+    {
+        Ok(report) => (
+            Some(format!(
+                "Imported: {} new item(s) as drafts, {} revised, {} unchanged.",
+                report.created.len(),
+                report.revised.len(),
+                report.unchanged.len()
+            )),
+            Vec::new(),
+            StatusCode::OK,
+        ),
+        Err(AppError::Invalid(problems)) => (
+            None,
+            problems.into_iter().map(|p| p.to_string()).collect(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let page = render_items(&state, &user, &program, notice, errors).await?;
+    Ok((status, page).into_response())
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,22 @@ on_both_backends!(
     the_exam_pages_take_a_candidate_from_blueprint_to_result,
     proctors_and_admins_work_from_their_pages,
     the_demo_publishes_the_example_exams_with_scenario_items,
+    item_files_import_through_cli_api_and_page_naming_file_and_line,
 );
+
+const ITEM_FILE: &str = r#"
+[[items]]
+id = "region-check"
+domain = "residency"
+stem = "Data may leave the customer's region for backups."
+body = { type = "true_false", correct = false }
+
+[[items]]
+id = "bind-variable"
+domain = "injection"
+stem = "Which operator marks a bind variable in SOQL? (one character)"
+body = { type = "short_text", accepted = [{ kind = "exact", value = ":" }] }
+"#;
 
 pub const EXAM_PROGRAM: &str = r#"
 [program]
@@ -954,4 +969,152 @@ async fn the_demo_publishes_the_example_exams_with_scenario_items(t: TestApp) {
         "{}",
         page.body
     );
+}
+
+async fn item_files_import_through_cli_api_and_page_naming_file_and_line(t: TestApp) {
+    let w = t.world().await;
+    t.app
+        .apply_program(&Ctx::system(), EXAM_PROGRAM)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bank.toml"), ITEM_FILE).unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        ITEM_FILE.replace("correct = false", "correct = \"no\""),
+    )
+    .unwrap();
+    let url = t.db.url.clone();
+    let run = |files: &[&str]| {
+        let mut args = vec![
+            "items",
+            "import",
+            "--database-url",
+            &url,
+            "--program",
+            "exam-program",
+        ];
+        args.extend(files);
+        crate::cli::accredit(dir.path(), &args, &[])
+    };
+    let bad = run(&["bank.toml", "broken.toml"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let message = crate::cli::stderr(&bad);
+    assert!(
+        message.contains("nothing was imported") && message.contains("broken.toml: line 6"),
+        "{message}"
+    );
+    assert!(
+        t.app
+            .list_items(&Ctx::system(), "exam-program")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let ok = run(&["bank.toml"]);
+    assert!(ok.status.success(), "{}", crate::cli::stderr(&ok));
+    assert!(crate::cli::stdout(&ok).contains("2 new item(s) as drafts, 0 revised, 0 unchanged"));
+    // Moodle GIFT: the category names the domain.
+    std::fs::write(
+        dir.path().join("moodle.gift"),
+        "$CATEGORY: $course$/top/Injection\n\n::Concatenation::Concatenating input into SOQL is safe. {F}\n",
+    )
+    .unwrap();
+    let gift = run(&["moodle.gift"]);
+    assert!(gift.status.success(), "{}", crate::cli::stderr(&gift));
+    let items = t
+        .app
+        .list_items(&Ctx::system(), "exam-program")
+        .await
+        .unwrap();
+    let imported = items
+        .iter()
+        .find(|i| i.id == "concatenation")
+        .expect("the GIFT item");
+    assert_eq!(imported.domain, "injection");
+    assert_eq!(
+        imported.body,
+        accredit_domain::exam::ItemBody::TrueFalse { correct: false }
+    );
+
+    // Over the API, as multipart; an unknown format is refused by name.
+    let admin = t.login(&w.admin.email).await;
+    let Auth::Session(admin_session) = &admin else {
+        unreachable!()
+    };
+    let boundary = "item-upload";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.docx\"\r\n\r\nnot items\r\n--{boundary}--\r\n"
+    );
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/programs/exam-program/items/import")
+        .header(
+            "cookie",
+            format!("accredit_session={}", admin_session.cookie),
+        )
+        .header("x-csrf-token", admin_session.csrf.clone())
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let refused = t.send(request).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    // Only program admins import.
+    let Auth::Session(learner) = t.login(&w.acme_learner.email).await else {
+        unreachable!()
+    };
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bank.toml\"\r\n\r\n{ITEM_FILE}\r\n--{boundary}--\r\n"
+    );
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/programs/exam-program/items/import")
+        .header("cookie", format!("accredit_session={}", learner.cookie))
+        .header("x-csrf-token", learner.csrf.clone())
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    assert_eq!(t.send(request).await.status, 403);
+    assert!(refused.body.contains("notes.docx"), "{}", refused.body);
+
+    // From the item bank page.
+    let revised = ITEM_FILE.replace("for backups", "for nightly backups");
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bank.toml\"\r\n\r\n{revised}\r\n--{boundary}--\r\n",
+        admin_session.csrf
+    );
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/programs/exam-program/items/import")
+        .header(
+            "cookie",
+            format!("accredit_session={}", admin_session.cookie),
+        )
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let page = t.send(request).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Imported: 0 new item(s) as drafts, 1 revised, 1 unchanged."),
+        "{}",
+        page.body
+    );
+    let items = t
+        .app
+        .list_items(&Ctx::system(), "exam-program")
+        .await
+        .unwrap();
+    let region = items.iter().find(|i| i.id == "region-check").unwrap();
+    assert_eq!(region.version, 2);
 }
