@@ -301,7 +301,8 @@ const PARTNERS: &[DemoPartner] = &[
                 name: "Ana Souza",
                 role: LEARNER,
                 job_role: "technical",
-                modules: &[],
+                // Re-certifying: the module is done, the exam is next.
+                modules: &["iq-oq-pq-validation"],
                 exams: &[],
                 credentials: &[("technical", Held::Lapsed)],
             },

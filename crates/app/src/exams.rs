@@ -327,6 +327,24 @@ impl App {
         Ok(report)
     }
 
+    /// An item as QTI 2.1 XML, for other assessment systems.
+    pub async fn export_item_qti(
+        &self,
+        ctx: &Ctx,
+        program_id: &str,
+        item_id: &str,
+    ) -> AppResult<String> {
+        let item = self
+            .list_items(ctx, program_id)
+            .await?
+            .into_iter()
+            .find(|i| i.id == item_id)
+            .ok_or_else(|| {
+                AppError::NotFound(format!("item `{item_id}` of program `{program_id}`"))
+            })?;
+        Ok(accredit_formats::qti::export_item(&item))
+    }
+
     /// The bank's items, latest versions, keys included.
     pub async fn list_items(&self, ctx: &Ctx, program_id: &str) -> AppResult<Vec<Item>> {
         ctx.authorize(&Action::ManageItems, "items")?;
@@ -1226,7 +1244,13 @@ fn item_file_format(
     bytes: &[u8],
     default_domain: &str,
 ) -> Result<Vec<Item>, Vec<accredit_formats::document::FormatError>> {
-    use accredit_formats::gift;
+    use accredit_formats::{gift, qti};
+    if lower_name.ends_with(".xml") {
+        let options = qti::QtiOptions {
+            default_domain: default_domain.to_owned(),
+        };
+        return qti::parse_item(bytes, &options).map(|item| vec![item]);
+    }
     if lower_name.ends_with(".gift") || lower_name.ends_with(".txt") {
         let options = gift::GiftOptions {
             default_domain: default_domain.to_owned(),

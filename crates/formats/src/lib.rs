@@ -7,6 +7,7 @@ pub mod item_bank;
 pub mod markdown;
 pub mod people_csv;
 pub mod program;
+pub mod qti;
 pub mod transcript;
 
 #[cfg(test)]

@@ -138,6 +138,7 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(publish_exam))
         .routes(routes!(add_items, list_items))
         .routes(routes!(import_item_files))
+        .routes(routes!(export_item_qti))
         .routes(routes!(set_item_status))
         .routes(routes!(get_eligibility))
         .routes(routes!(start_attempt))

@@ -316,3 +316,22 @@ pub async fn import_item_files(
             .await?,
     ))
 }
+
+/// An item as a QTI 2.1 `assessmentItem` (program admins), key and rationale included.
+#[utoipa::path(get, path = "/api/v1/programs/{program}/items/{item}/qti", tag = "exams",
+    params(("program" = String, Path), ("item" = String, Path)),
+    responses((status = OK, content_type = "application/xml", body = String)))]
+pub async fn export_item_qti(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((program, item)): Path<(String, String)>,
+) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let xml = state.app.export_item_qti(&ctx, &program, &item).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/xml; charset=utf-8",
+        )],
+        xml,
+    ))
+}

@@ -5,6 +5,7 @@ pub mod api;
 pub mod api_content;
 mod api_exams;
 pub mod api_programs;
+mod highlight;
 pub mod ops;
 pub mod pages;
 mod pages_content;

@@ -184,7 +184,7 @@ struct ItemForm {
     stem: String,
     artifact_kind: String,
     artifact_language: String,
-    /// (line number, text): faulty-line items pick from these.
+    /// (line number, highlighted HTML): faulty-line items pick from these.
     artifact_lines: Vec<(u32, String)>,
     choices: Vec<Choice>,
     targets: Vec<Choice>,
@@ -232,10 +232,10 @@ fn item_forms(view: &AttemptView) -> Vec<ItemForm> {
                     .artifact
                     .as_ref()
                     .map(|a| {
-                        a.content
-                            .lines()
+                        crate::highlight::highlight_lines(&a.language, &a.content)
+                            .into_iter()
                             .enumerate()
-                            .map(|(i, l)| (i as u32 + 1, l.to_owned()))
+                            .map(|(i, html)| (i as u32 + 1, html))
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -412,9 +412,9 @@ async fn attempt_page(
     user: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    Ok(render_attempt(&state, &user, &id, None, None)
-        .await?
-        .into_response())
+    let page = render_attempt(&state, &user, &id, None, None).await?;
+    // Never from a cache: a reload or the back button must show what the server holds.
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
 /// Saves the whole form. The exam script posts here on every change (and gets 204); without

@@ -432,6 +432,13 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/items/{item}/qti",
+            path: "/api/v1/programs/exam-program/items/escape-fix/qti".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
             method: Method::PUT,
             template: "/api/v1/programs/{program}/items/{item}/status",
             path: "/api/v1/programs/exam-program/items/escape-fix/status".into(),

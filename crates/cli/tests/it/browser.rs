@@ -98,6 +98,29 @@ async fn start_chromedriver(path: &Path) -> (Child, u16) {
     panic!("chromedriver did not listen on port {port}");
 }
 
+/// A headless Chromium session through chromedriver on `port`.
+async fn open_browser(port: u16, profile: &Path) -> fantoccini::Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session")
+}
+
 pub fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -121,25 +144,7 @@ async fn sign_in_through_the_login_page(backend: Backend) {
     let (_driver, port) = start_chromedriver(&driver_path).await;
 
     let profile = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let browser = ClientBuilder::new(connector)
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("WebDriver session");
+    let browser = open_browser(port, profile.path()).await;
 
     let result = async {
         // Signed-out visitors land on the login page.
@@ -239,4 +244,114 @@ async fn a_person_signs_in_and_out_in_a_real_browser_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_and_out_in_a_real_browser_on_postgres() {
     sign_in_through_the_login_page(Backend::Postgres).await;
+}
+
+/// A demo candidate takes the technical written exam with the keyboard alone: starts it from
+/// the blueprint, answers, sees the autosave confirmed, and submits.
+async fn take_an_exam_with_the_keyboard(backend: Backend) {
+    let Some(driver_path) = chromedriver() else {
+        return;
+    };
+    let db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match TestDb::create(backend).await {
+            Some(db) => Some(db),
+            None => return,
+        },
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = start_demo_server(dir.path(), db.as_ref().map(|d| d.url.as_str())).await;
+    let (_driver, port) = start_chromedriver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(port, profile.path()).await;
+    let result = async {
+        browser.goto(&format!("{base}/login")).await?;
+        browser
+            .find(Locator::Id("email"))
+            .await?
+            .send_keys("validation@bluebird.example")
+            .await?;
+        browser
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys(&format!("{DEMO_PASSWORD}\u{E007}"))
+            .await?;
+        browser.wait().for_element(Locator::Css("main h1")).await?;
+        browser
+            .goto(&format!("{base}/exams/medical-software-distributor/technical-written-exam"))
+            .await?;
+        let start = browser
+            .find(Locator::XPath("//button[normalize-space()='Start the exam']"))
+            .await?;
+        start.send_keys("\u{E007}").await?;
+        browser.wait().for_element(Locator::Id("exam")).await?;
+        let url = browser.current_url().await?;
+        assert!(url.path().starts_with("/attempts/"), "{url}");
+        let timer = browser.find(Locator::Id("time-left")).await?.text().await?;
+        assert!(timer.contains(':') || timer.contains("min"), "{timer}");
+
+        // Space on the first option of the first question, reached with Tab.
+        let first = browser
+            .find(Locator::Css("fieldset.question input[type=radio], fieldset.question input[type=checkbox], fieldset.question select, fieldset.question input:not([type])"))
+            .await?;
+        let tag = first.tag_name().await?;
+        if tag == "select" {
+            first.send_keys("\u{E015}").await?;
+        } else if first.attr("type").await?.is_some() {
+            first.send_keys(" ").await?;
+        } else {
+            first.send_keys("2").await?;
+        }
+        first.send_keys("\u{E004}").await?;
+        let saved = browser.find(Locator::Id("save-state")).await?;
+        for _ in 0..50 {
+            if saved.text().await? == "All answers saved" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(saved.text().await?, "All answers saved");
+        let png = browser.screenshot().await?;
+        let name = format!(
+            "exam-page-{}.png",
+            if db.is_some() { "postgres" } else { "sqlite" }
+        );
+        std::fs::write(screenshot_dir().join(name), png).unwrap();
+
+        // After a reload the answer is still there: it was saved on the server.
+        browser.refresh().await?;
+        browser.wait().for_element(Locator::Id("exam")).await?;
+        let index = browser.find(Locator::Css(".question-index")).await?.text().await?;
+        let unanswered = index.matches("unanswered").count();
+        let questions = browser.find_all(Locator::Css("fieldset.question")).await?.len();
+        assert_eq!(unanswered, questions - 1, "{index}");
+
+        browser
+            .find(Locator::Id("submit-attempt"))
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        let result = browser
+            .wait()
+            .for_element(Locator::Id("result-heading"))
+            .await?;
+        let heading = result.text().await?;
+        assert!(heading.contains("Not passed") || heading.contains("Passed"), "{heading}");
+        let scores = browser.find(Locator::Id("domain-scores")).await?.text().await?;
+        assert!(scores.contains("IQ/OQ/PQ software validation"), "{scores}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("exam journey");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_takes_an_exam_with_the_keyboard_on_sqlite() {
+    take_an_exam_with_the_keyboard(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_takes_an_exam_with_the_keyboard_on_postgres() {
+    take_an_exam_with_the_keyboard(Backend::Postgres).await;
 }
