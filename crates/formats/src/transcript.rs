@@ -11,6 +11,9 @@
 //! - A line containing `-->` that is not a timing line is an error rather than silently dropped,
 //!   and so is text after the first cue that belongs to no cue: both lose words otherwise.
 //! - Cues may overlap by at most a second, except when two named speakers talk over each other.
+//!   Positioned captions shown side by side (WebVTT regions, SRT `{\an8}`) overlap for longer and
+//!   are refused too: a transcript is read in one order, and such files are subtitles for a
+//!   player, not a record of what was said.
 //! - Lines holding only spaces or tabs separate cues like empty lines.
 //! - A cue without a voice span takes its speaker from a leading `NAME:` label in both formats;
 //!   a cue without any label continues the current speaker, as transcripts label turns, not cues.

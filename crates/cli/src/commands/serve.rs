@@ -75,6 +75,19 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
             }
         }
     });
+    // Attempts past their time limit are scored within a minute even if nobody looks at them.
+    let timekeeper = app.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            match timekeeper.expire_attempts().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(attempts = n, "submitted attempts at their time limit"),
+                Err(e) => tracing::error!(error = ?e, "submitting timed-out attempts"),
+            }
+        }
+    });
     if app.db.backend == accredit_app::Backend::Postgres {
         let follower = app.clone();
         let url = settings.database_url.clone();
