@@ -97,6 +97,44 @@ impl fmt::Display for FormatError {
     }
 }
 
+/// Magic numbers of files people upload by mistake instead of a text file.
+const BINARY_KINDS: &[(&[u8], &str)] = &[
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"ID3", "an MP3 audio file"),
+    (b"OggS", "an Ogg audio or video file"),
+    (b"\x1a\x45\xdf\xa3", "a WebM or Matroska video"),
+    (b"RIFF", "a RIFF file (WAV audio or AVI video)"),
+];
+
+/// What kind of binary file `bytes` is, when it starts like one.
+pub fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.get(4..8) == Some(b"ftyp") {
+        return Some("an MP4 or QuickTime video");
+    }
+    BINARY_KINDS
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+        .map(|(_, kind)| *kind)
+}
+
+/// The first `max` problems, and a last one saying how many more there were: a broken file
+/// should not bury its first problems under thousands of repeats.
+pub fn capped(mut errors: Vec<FormatError>, max: usize) -> Vec<FormatError> {
+    if errors.len() > max {
+        let more = errors.len() - max;
+        errors.truncate(max);
+        errors.push(FormatError::whole_file(format!(
+            "{more} more problems are not listed"
+        )));
+    }
+    errors
+}
+
 /// A URL fragment from a heading: lower-case letters and digits joined by hyphens, made unique
 /// against those already used.
 pub fn anchor(heading: &str, used: &mut Vec<String>) -> String {

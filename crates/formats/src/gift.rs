@@ -125,15 +125,8 @@ pub fn parse(bytes: &[u8], options: &GiftOptions) -> Result<Vec<Item>, Vec<Forma
     Ok(reader.items)
 }
 
-fn capped(mut errors: Vec<FormatError>) -> Vec<FormatError> {
-    if errors.len() > MAX_ERRORS {
-        let more = errors.len() - MAX_ERRORS;
-        errors.truncate(MAX_ERRORS);
-        errors.push(FormatError::whole_file(format!(
-            "{more} more problems are not listed"
-        )));
-    }
-    errors
+fn capped(errors: Vec<FormatError>) -> Vec<FormatError> {
+    crate::document::capped(errors, MAX_ERRORS)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -126,31 +126,11 @@ pub fn parse_item(bytes: &[u8], options: &QtiOptions) -> Result<Item, Vec<Format
 
 fn capped(mut errors: Vec<FormatError>) -> Vec<FormatError> {
     errors.sort_by_key(|e| e.line);
-    if errors.len() > MAX_ERRORS {
-        let more = errors.len() - MAX_ERRORS;
-        errors.truncate(MAX_ERRORS);
-        errors.push(FormatError::whole_file(format!(
-            "{more} more problems are not listed"
-        )));
-    }
-    errors
+    crate::document::capped(errors, MAX_ERRORS)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Bytes to text
-
-/// Magic numbers of files people upload by mistake instead of the item.
-const NOT_TEXT: &[(&[u8], &str)] = &[
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF-", "a PDF document"),
-    (
-        b"PK\x03\x04",
-        "a ZIP archive (a QTI content package is one: upload the item's .xml file from inside it)",
-    ),
-    (b"\x1f\x8b", "a gzip archive"),
-];
 
 /// UTF-8 (with or without a byte-order mark), UTF-16 with one, or ISO-8859-1 when the XML
 /// declaration says so.
@@ -158,9 +138,15 @@ fn decode(bytes: &[u8]) -> Result<String, FormatError> {
     if bytes.is_empty() {
         return Err(FormatError::whole_file("the file is empty"));
     }
-    if let Some((_, kind)) = NOT_TEXT.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+    if let Some(kind) = crate::document::binary_kind(bytes) {
+        // A QTI content package is a ZIP archive.
+        let hint = if kind == "a ZIP archive" {
+            " (a QTI content package is one: upload the item's .xml file from inside it)"
+        } else {
+            ""
+        };
         return Err(FormatError::whole_file(format!(
-            "the file is {kind}, not a QTI item"
+            "the file is {kind}{hint}, not a QTI item"
         )));
     }
     let text = if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {

@@ -144,35 +144,12 @@ pub fn parse(
     Ok(build(&reader.cues, &reader.marks, options, title))
 }
 
-fn capped(mut errors: Vec<FormatError>) -> Vec<FormatError> {
-    if errors.len() > MAX_ERRORS {
-        let more = errors.len() - MAX_ERRORS;
-        errors.truncate(MAX_ERRORS);
-        errors.push(FormatError::whole_file(format!(
-            "{more} more problems are not listed"
-        )));
-    }
-    errors
+fn capped(errors: Vec<FormatError>) -> Vec<FormatError> {
+    crate::document::capped(errors, MAX_ERRORS)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
-
-/// Magic numbers of files people upload by mistake instead of the transcript.
-const NOT_TEXT: &[(&[u8], &str)] = &[
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF-", "a PDF document"),
-    (
-        b"PK\x03\x04",
-        "a ZIP archive (Word and other Office documents are ZIP archives)",
-    ),
-    (b"ID3", "an MP3 audio file"),
-    (b"OggS", "an Ogg audio or video file"),
-    (b"\x1a\x45\xdf\xa3", "a WebM or Matroska video"),
-    (b"RIFF", "a RIFF file (WAV audio or AVI video)"),
-];
 
 /// Bytes to text: UTF-8 with or without a byte-order mark, UTF-16 and UTF-32 with one. NULs
 /// become U+FFFD as WebVTT prescribes, unless there are so many that the file is not text.
@@ -180,15 +157,16 @@ fn decode(bytes: &[u8]) -> Result<String, FormatError> {
     if bytes.is_empty() {
         return Err(FormatError::whole_file("the file is empty"));
     }
-    if let Some((_, kind)) = NOT_TEXT.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+    if let Some(kind) = crate::document::binary_kind(bytes) {
+        // Word and other Office documents are ZIP archives.
+        let hint = if kind == "a ZIP archive" {
+            " (Word and other Office documents are ZIP archives)"
+        } else {
+            ""
+        };
         return Err(FormatError::whole_file(format!(
-            "the file is {kind}, not a transcript"
+            "the file is {kind}{hint}, not a transcript"
         )));
-    }
-    if bytes.get(4..8) == Some(b"ftyp") {
-        return Err(FormatError::whole_file(
-            "the file is an MP4 or QuickTime video, not a transcript",
-        ));
     }
     let text = if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
         utf8(rest, 3)?

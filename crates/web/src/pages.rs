@@ -131,6 +131,15 @@ impl PageError {
     }
 }
 
+/// A multipart upload the server could not read.
+pub(crate) fn unreadable_upload(e: axum::extract::multipart::MultipartError) -> PageError {
+    PageError {
+        status: StatusCode::BAD_REQUEST,
+        heading: "Upload failed",
+        message: format!("the upload could not be read: {}", e.body_text()),
+    }
+}
+
 pub(crate) type PageResult<T = Response> = Result<T, PageError>;
 
 fn csrf_rejected() -> PageError {
@@ -625,16 +634,11 @@ async fn import_people_csv(
     let mut csrf = String::new();
     let mut strict = false;
     let mut file = Vec::new();
-    let unreadable = |e: axum::extract::multipart::MultipartError| PageError {
-        status: StatusCode::BAD_REQUEST,
-        heading: "Upload failed",
-        message: format!("the upload could not be read: {}", e.body_text()),
-    };
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form.next_field().await.map_err(unreadable_upload)? {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
+            Some("csrf") => csrf = field.text().await.map_err(unreadable_upload)?,
             Some("strict") => strict = true,
-            Some("file") => file = field.bytes().await.map_err(unreadable)?.to_vec(),
+            Some("file") => file = field.bytes().await.map_err(unreadable_upload)?.to_vec(),
             _ => {}
         }
     }

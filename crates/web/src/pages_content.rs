@@ -2,7 +2,9 @@
 //! form, version comparison, and "what changed since you were certified".
 
 use crate::AppState;
-use crate::pages::{CsrfOnly, Layout, PageError, PageResult, check_session_csrf, is_admin};
+use crate::pages::{
+    CsrfOnly, Layout, PageError, PageResult, check_session_csrf, is_admin, unreadable_upload,
+};
 use crate::session::PageUser;
 use accredit_app::AppError;
 use accredit_app::content::{ContentFile, VersionComparison};
@@ -259,21 +261,16 @@ async fn upload_version(
     Path((program, module)): Path<(String, String)>,
     mut form: Multipart,
 ) -> PageResult {
-    let unreadable = |e: axum::extract::multipart::MultipartError| PageError {
-        status: StatusCode::BAD_REQUEST,
-        heading: "Upload failed",
-        message: format!("the upload could not be read: {}", e.body_text()),
-    };
     let mut csrf = String::new();
     let mut files: Vec<(usize, ContentFile)> = Vec::new();
     let mut recordings: Vec<(usize, String)> = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form.next_field().await.map_err(unreadable_upload)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "csrf" {
-            csrf = field.text().await.map_err(unreadable)?;
+            csrf = field.text().await.map_err(unreadable_upload)?;
         } else if let Some(row) = name.strip_prefix("file").and_then(|n| n.parse().ok()) {
             let file_name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+            let bytes = field.bytes().await.map_err(unreadable_upload)?.to_vec();
             // Browsers send an empty part for a row left blank.
             if !file_name.is_empty() || !bytes.is_empty() {
                 files.push((
@@ -286,7 +283,7 @@ async fn upload_version(
                 ));
             }
         } else if let Some(row) = name.strip_prefix("recording").and_then(|n| n.parse().ok()) {
-            let url = field.text().await.map_err(unreadable)?;
+            let url = field.text().await.map_err(unreadable_upload)?;
             if !url.trim().is_empty() {
                 recordings.push((row, url.trim().to_owned()));
             }

@@ -4,7 +4,7 @@
 //! and focus loss and pasting are reported to the proctor.
 
 use crate::AppState;
-use crate::pages::{Layout, PageError, PageResult, check_session_csrf};
+use crate::pages::{Layout, PageError, PageResult, check_session_csrf, unreadable_upload};
 use crate::session::{PageUser, SESSION_COOKIE, cookie};
 use accredit_app::AppError;
 use accredit_app::exams::{AttemptView, LiveAttempt, PublishedExam, SavedAnswer};
@@ -417,6 +417,15 @@ async fn attempt_page(
     Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
+fn check_form_fields_csrf(user: &PageUser, fields: &[(String, String)]) -> PageResult<()> {
+    let sent = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    check_session_csrf(user, sent)
+}
+
 /// Saves the whole form. The exam script posts here on every change (and gets 204); without
 /// JavaScript the "Save answers" button does, and the page comes back.
 async fn save_answers(
@@ -426,12 +435,7 @@ async fn save_answers(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    check_session_csrf(&user, csrf)?;
+    check_form_fields_csrf(&user, &fields)?;
     let ctx = user.ctx();
     let view = state.app.attempt(&ctx, &id).await?;
     let background = headers.get("x-autosave").is_some();
@@ -471,12 +475,7 @@ async fn submit_attempt(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    check_session_csrf(&user, csrf)?;
+    check_form_fields_csrf(&user, &fields)?;
     let ctx = user.ctx();
     let view = state.app.attempt(&ctx, &id).await?;
     if view.status == "in_progress"
@@ -618,21 +617,16 @@ async fn import_items(
     Path(program): Path<String>,
     mut form: axum::extract::Multipart,
 ) -> PageResult {
-    let unreadable = |e: axum::extract::multipart::MultipartError| PageError {
-        status: StatusCode::BAD_REQUEST,
-        heading: "Upload failed",
-        message: format!("the upload could not be read: {}", e.body_text()),
-    };
     let mut csrf = String::new();
     let mut domain = String::new();
     let mut files = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form.next_field().await.map_err(unreadable_upload)? {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
-            Some("domain") => domain = field.text().await.map_err(unreadable)?,
+            Some("csrf") => csrf = field.text().await.map_err(unreadable_upload)?,
+            Some("domain") => domain = field.text().await.map_err(unreadable_upload)?,
             Some("file") => {
                 let file_name = field.file_name().unwrap_or_default().to_owned();
-                let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                let bytes = field.bytes().await.map_err(unreadable_upload)?.to_vec();
                 if !file_name.is_empty() || !bytes.is_empty() {
                     files.push(accredit_app::exams::ItemFile { file_name, bytes });
                 }

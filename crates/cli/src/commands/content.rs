@@ -2,8 +2,8 @@
 
 use crate::CliError;
 use crate::config::{GlobalArgs, ServerArgs};
+use accredit_app::Ctx;
 use accredit_app::content::ContentFile;
-use accredit_app::{AppError, Ctx};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -80,18 +80,7 @@ pub async fn run(global: &GlobalArgs, command: ContentCommand) -> Result<(), Cli
             }
             Ok(())
         }
-        Err(AppError::Invalid(problems)) => {
-            let lines: Vec<_> = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect();
-            Err(CliError::failed(format!(
-                "nothing was imported; {} problem(s):\n{}",
-                lines.len(),
-                lines.join("\n")
-            )))
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => Err(super::nothing_imported(error)),
     }
 }
 

@@ -45,3 +45,21 @@ pub fn init_logging(filter: &str) -> Result<(), CliError> {
         .try_init();
     Ok(())
 }
+
+/// An all-or-nothing import that was refused: every problem on its own line.
+pub fn nothing_imported(error: accredit_app::AppError) -> CliError {
+    match error {
+        accredit_app::AppError::Invalid(problems) => {
+            let lines: Vec<_> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect();
+            CliError::failed(format!(
+                "nothing was imported; {} problem(s):\n{}",
+                lines.len(),
+                lines.join("\n")
+            ))
+        }
+        other => other.into(),
+    }
+}

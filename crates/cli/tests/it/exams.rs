@@ -417,7 +417,11 @@ async fn the_time_limit_submits_the_attempt_and_answers_stop(t: TestApp) {
     let id = attempt["id"].as_str().unwrap();
     let first = attempt["items"][0]["id"].as_str().unwrap();
     t.clock.advance(jiff::SignedDuration::from_mins(29));
-    assert_eq!(t.app.expire_attempts().await.unwrap(), 0, "still within the limit");
+    assert_eq!(
+        t.app.expire_attempts().await.unwrap(),
+        0,
+        "still within the limit"
+    );
     t.clock.advance(jiff::SignedDuration::from_mins(2));
     // The server's minute tick scores it without anyone opening it.
     assert_eq!(t.app.expire_attempts().await.unwrap(), 1);
