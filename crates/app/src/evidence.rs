@@ -248,6 +248,18 @@ impl App {
             }
         };
         audit::record(&mut tx, ctx, now, action, &subject, summary).await?;
+        // Completing, passing or having a practical approved may finish a track.
+        let learner = match &evidence {
+            Evidence::ModuleCompleted { person, .. } | Evidence::ExamPassed { person, .. } => {
+                Some(Some(person.as_str()))
+            }
+            Evidence::PracticalApproved { person, .. } => Some(person.as_deref()),
+            _ => None,
+        };
+        if let Some(person) = learner {
+            self.issue_earned(&mut tx, ctx, &program, &partner, person)
+                .await?;
+        }
         self.refresh_standing(&mut tx, ctx, &partner, None).await?;
         let touched = vec![partner];
         self.notify_changed(&mut tx, &touched).await?;

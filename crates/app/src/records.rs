@@ -126,7 +126,7 @@ pub async fn load_records(
         )
     };
     let people = bind(format!(
-        "SELECT pe.id, pe.partner_id, pe.deactivated_at FROM people pe
+        "SELECT pe.id, pe.partner_id, pe.deactivated_at, pe.job_role FROM people pe
          JOIN partners pa ON pa.id = pe.partner_id
          JOIN partner_programs pp ON pp.partner_id = pa.id AND pp.program_id = $1
          WHERE {partner_filter}"
@@ -227,6 +227,7 @@ pub async fn load_records(
                 exams: exams.by_person.remove(&id).unwrap_or_default(),
                 practicals: person_practicals.remove(&id).unwrap_or_default(),
                 person_id: id,
+                job_role: row.try_get("job_role").context("job_role")?,
                 active,
             });
         }

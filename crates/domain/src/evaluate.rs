@@ -22,6 +22,8 @@ pub struct HeldCredential {
 pub struct PersonRecord {
     pub person_id: String,
     pub active: bool,
+    /// The job the person does, which selects the tracks they can earn.
+    pub job_role: Option<String>,
     pub credentials: Vec<HeldCredential>,
     pub modules: Vec<String>,
     pub exams: Vec<String>,
@@ -457,4 +459,45 @@ pub fn decide_for_person(
         tier: standing.tier,
     };
     Decision::from_outcome(benefit, eval.rule(&benefit.rule, Some(person)))
+}
+
+/// The tracks a person has just earned: made for their job role, every requirement met today,
+/// and no credential of the track in its term (current, suspended or revoked). Issuing a credential for each is what
+/// "requirements met" means.
+pub fn earned_tracks<'p>(
+    program: &'p Program,
+    partner: &PartnerRecord,
+    person: &PersonRecord,
+    today: Date,
+) -> Vec<&'p crate::program::Track> {
+    if !partner.active || !person.active {
+        return Vec::new();
+    }
+    let tier = standing(program, partner, today).tier;
+    let eval = Evaluation {
+        program,
+        today,
+        partner,
+        tier,
+    };
+    program
+        .tracks
+        .iter()
+        .filter(|track| {
+            track.job_roles.is_empty()
+                || person
+                    .job_role
+                    .as_ref()
+                    .is_some_and(|role| track.job_roles.contains(role))
+        })
+        // A suspended or revoked credential still in its term blocks a new one: issuing again
+        // would undo the decision.
+        .filter(|track| {
+            !person
+                .credentials
+                .iter()
+                .any(|c| c.track == track.id && c.valid_until >= today)
+        })
+        .filter(|track| eval.rule(&track.requires, Some(person)).passed)
+        .collect()
 }

@@ -304,7 +304,8 @@ async fn take_an_exam_with_the_keyboard(backend: Backend) {
         }
         first.send_keys("\u{E004}").await?;
         let saved = browser.find(Locator::Id("save-state")).await?;
-        for _ in 0..50 {
+        // Generous: CI machines are busy.
+        for _ in 0..300 {
             if saved.text().await? == "All answers saved" {
                 break;
             }

@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod cli;
 mod content;
+mod credentials;
 mod exams;
 mod ops;
 mod people_csv;

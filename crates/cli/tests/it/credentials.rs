@@ -1,0 +1,233 @@
+//! Issuing credentials when requirements are met (once, even when requests race), and revoking
+//! or suspending them.
+
+use crate::on_both_backends;
+use crate::support::{PASSWORD, TestApp};
+use accredit_app::Ctx;
+use accredit_app::accounts::{NewPerson, Person};
+use accredit_app::evidence::Evidence;
+use accredit_domain::Role;
+
+on_both_backends!(
+    meeting_every_requirement_issues_one_credential,
+    racing_evidence_still_issues_exactly_one_credential,
+    revoked_and_suspended_credentials_stop_counting_and_are_not_reissued,
+);
+
+async fn developer(t: &TestApp, partner: &str, email: &str) -> Person {
+    t.app
+        .create_person(
+            &Ctx::system(),
+            NewPerson {
+                email: email.into(),
+                display_name: "Dana Developer".into(),
+                roles: vec![Role::Learner],
+                partner_id: Some(partner.into()),
+                job_role: Some("developer".into()),
+                password: Some(PASSWORD.into()),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn setup(t: &TestApp) -> (crate::support::World, Person) {
+    let w = t.world().await;
+    t.app
+        .apply_program(&Ctx::system(), crate::exams::EXAM_PROGRAM)
+        .await
+        .unwrap();
+    t.app
+        .enroll_partner(&Ctx::system(), &w.acme.id, "exam-program")
+        .await
+        .unwrap();
+    let dana = developer(t, &w.acme.id, "dana@acme.example").await;
+    (w, dana)
+}
+
+fn passed(person: &Person) -> Evidence {
+    Evidence::ExamPassed {
+        person: person.id.clone(),
+        exam: "written".into(),
+    }
+}
+
+async fn meeting_every_requirement_issues_one_credential(t: TestApp) {
+    let (w, dana) = setup(&t).await;
+    let ctx = Ctx::system();
+    assert!(
+        t.app
+            .credentials_of(&ctx, &dana.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A learner without the developer job role earns nothing from the same exam.
+    t.app
+        .record_evidence(&ctx, "exam-program", passed(&w.acme_learner))
+        .await
+        .unwrap();
+    assert!(
+        t.app
+            .credentials_of(&ctx, &w.acme_learner.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    t.app
+        .record_evidence(&ctx, "exam-program", passed(&dana))
+        .await
+        .unwrap();
+    let held = t.app.credentials_of(&ctx, &dana.id).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let credential = &held[0];
+    assert_eq!(credential.track_id, "developer");
+    assert_eq!(credential.status, "active");
+    assert_eq!(credential.issued_on, t.app.today().to_string());
+    // Twelve months, the last day being the day before the anniversary.
+    let until: jiff::civil::Date = credential.valid_until.parse().unwrap();
+    assert_eq!(
+        until,
+        t.app
+            .today()
+            .saturating_add(jiff::Span::new().months(12))
+            .yesterday()
+            .unwrap()
+    );
+    assert!(credential.status_index.is_some());
+    // The partner reaches the tier the credential opens.
+    let standing = t.app.partner_standings(&ctx, &w.acme.id).await.unwrap();
+    assert_eq!(
+        standing[0].tier.as_deref(),
+        Some("certified"),
+        "{standing:?}"
+    );
+    // Recording the same pass again issues nothing more.
+    t.app
+        .record_evidence(&ctx, "exam-program", passed(&dana))
+        .await
+        .unwrap();
+    assert_eq!(t.app.credentials_of(&ctx, &dana.id).await.unwrap().len(), 1);
+    let audit = t.app.list_audit_events(&ctx, 0, 1000).await.unwrap();
+    let issued: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "credential.issued")
+        .collect();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].summary["track"], "developer");
+}
+
+async fn racing_evidence_still_issues_exactly_one_credential(t: TestApp) {
+    let (_, dana) = setup(&t).await;
+    let ctx = Ctx::system();
+    let attempts = (0..6).map(|_| {
+        let app = t.app.clone();
+        let evidence = passed(&dana);
+        tokio::spawn(async move {
+            app.record_evidence(&Ctx::system(), "exam-program", evidence)
+                .await
+        })
+    });
+    for attempt in futures_join(attempts).await {
+        attempt
+            .expect("task")
+            .expect("recording the pass succeeds every time");
+    }
+    let held = t.app.credentials_of(&ctx, &dana.id).await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+}
+
+async fn futures_join<T>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await);
+    }
+    out
+}
+
+async fn revoked_and_suspended_credentials_stop_counting_and_are_not_reissued(t: TestApp) {
+    let (w, dana) = setup(&t).await;
+    let ctx = Ctx::system();
+    t.app
+        .record_evidence(&ctx, "exam-program", passed(&dana))
+        .await
+        .unwrap();
+    let id = t.app.credentials_of(&ctx, &dana.id).await.unwrap()[0]
+        .id
+        .clone();
+    let no_reason = t
+        .app
+        .set_credential_status(&ctx, &id, "suspended", "")
+        .await;
+    assert!(no_reason.unwrap_err().to_string().contains("say why"));
+    let suspended = t
+        .app
+        .set_credential_status(
+            &ctx,
+            &id,
+            "suspended",
+            "audit of the sample workload pending",
+        )
+        .await
+        .unwrap();
+    assert_eq!(suspended.status, "suspended");
+    let standing = t.app.partner_standings(&ctx, &w.acme.id).await.unwrap();
+    assert_eq!(
+        standing[0].tier, None,
+        "a suspended credential does not count"
+    );
+    // More evidence does not quietly issue a fresh credential over the suspension.
+    let module = Evidence::ModuleCompleted {
+        person: dana.id.clone(),
+        module: "basics".into(),
+    };
+    t.app
+        .record_evidence(&ctx, "exam-program", module)
+        .await
+        .unwrap();
+    assert_eq!(t.app.credentials_of(&ctx, &dana.id).await.unwrap().len(), 1);
+    let reinstated = t
+        .app
+        .set_credential_status(&ctx, &id, "active", "")
+        .await
+        .unwrap();
+    assert_eq!(reinstated.status, "active");
+    let revoked = t
+        .app
+        .set_credential_status(&ctx, &id, "revoked", "exam answers were shared")
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked.status_reason.as_deref(),
+        Some("exam answers were shared")
+    );
+    let again = t.app.set_credential_status(&ctx, &id, "active", "").await;
+    assert!(
+        again
+            .unwrap_err()
+            .to_string()
+            .contains("a revoked credential cannot become active")
+    );
+    // Only program admins revoke.
+    let learner = t
+        .app
+        .session(
+            &t.app
+                .login(None, &w.acme_learner.email, PASSWORD)
+                .await
+                .unwrap()
+                .cookie_value,
+        )
+        .await
+        .unwrap();
+    let as_learner = Ctx::new(learner.principal, None);
+    assert!(
+        t.app
+            .set_credential_status(&as_learner, &id, "revoked", "because I can")
+            .await
+            .is_err()
+    );
+}
