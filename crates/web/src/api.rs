@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::api_content::*;
+use crate::api_credentials::*;
 use crate::api_exams::*;
 use crate::api_programs::*;
 use crate::problem::{ApiJson, ApiQuery, ApiResult, FieldProblem, Problem};
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
         (name = "programs", description = "Program files, enrolment and partner standing"),
         (name = "entitlements", description = "What a partner or person may do, and why"),
         (name = "content", description = "Training content: versions, comparisons, what changed"),
+        (name = "credentials", description = "Issued credentials, revocation and suspension"),
         (name = "exams", description = "Blueprints, the item bank, attempts, proctoring and item quality"),
     )
 )]
@@ -150,6 +152,9 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(approve_attempt))
         .routes(routes!(invalidate_attempt))
         .routes(routes!(item_stats))
+        .routes(routes!(person_credentials))
+        .routes(routes!(get_credential))
+        .routes(routes!(change_credential_status))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

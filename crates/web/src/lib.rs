@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_content;
+mod api_credentials;
 mod api_exams;
 pub mod api_programs;
 mod highlight;

@@ -129,6 +129,13 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         .record_evidence(&accredit_app::Ctx::system(), "test-program", evidence)
         .await
         .unwrap();
+    let globex_credential = t
+        .app
+        .credentials_of(&accredit_app::Ctx::system(), &w.globex_learner.id)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
     let mut n = 0;
     let mut unique_email = move || {
         n += 1;
@@ -509,6 +516,27 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             path: format!("/api/v1/attempts/{attempt_id}/submit"),
             body: None,
             expect: [401, 403, 403, 403, 403, 404, 200, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/people/{id}/credentials",
+            path: format!("/api/v1/people/{globex_person}/credentials"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/credentials/{id}",
+            path: format!("/api/v1/credentials/{globex_credential}"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/credentials/{id}/status",
+            path: format!("/api/v1/credentials/{globex_credential}/status"),
+            body: Some(json!({"status": "suspended", "reason": ""})),
+            expect: [401, 422, 404, 403, 403, 404, 404, 403, 404],
         },
         Case {
             method: Method::GET,
