@@ -183,10 +183,15 @@ pub(crate) fn is_date_time_stamp(s: &str) -> bool {
         }
         rest = &fraction[len..];
     }
+    let zone = rest.as_bytes();
+    let two_digits = |i: usize| {
+        (zone[i].is_ascii_digit() && zone[i + 1].is_ascii_digit())
+            .then(|| (zone[i] - b'0') * 10 + (zone[i + 1] - b'0'))
+    };
     rest == "Z"
-        || (rest.len() == 6
-            && matches!(rest.as_bytes()[0], b'+' | b'-')
-            && rest.as_bytes()[3] == b':'
-            && rest[1..3].parse::<u8>().is_ok_and(|h| h <= 14)
-            && rest[4..6].parse::<u8>().is_ok_and(|m| m < 60))
+        || (zone.len() == 6
+            && matches!(zone[0], b'+' | b'-')
+            && zone[3] == b':'
+            && two_digits(1).is_some_and(|h| h <= 14)
+            && two_digits(4).is_some_and(|m| m < 60))
 }

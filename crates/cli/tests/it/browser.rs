@@ -278,10 +278,14 @@ async fn take_an_exam_with_the_keyboard(backend: Backend) {
             .await?;
         browser.wait().for_element(Locator::Css("main h1")).await?;
         browser
-            .goto(&format!("{base}/exams/medical-software-distributor/technical-written-exam"))
+            .goto(&format!(
+                "{base}/exams/medical-software-distributor/technical-written-exam"
+            ))
             .await?;
         let start = browser
-            .find(Locator::XPath("//button[normalize-space()='Start the exam']"))
+            .find(Locator::XPath(
+                "//button[normalize-space()='Start the exam']",
+            ))
             .await?;
         start.send_keys("\u{E007}").await?;
         browser.wait().for_element(Locator::Id("exam")).await?;
@@ -290,18 +294,11 @@ async fn take_an_exam_with_the_keyboard(backend: Backend) {
         let timer = browser.find(Locator::Id("time-left")).await?.text().await?;
         assert!(timer.contains(':') || timer.contains("min"), "{timer}");
 
-        // Space on the first option of the first question, reached with Tab.
+        // Space picks an option; Tab moves on.
         let first = browser
-            .find(Locator::Css("fieldset.question input[type=radio], fieldset.question input[type=checkbox], fieldset.question select, fieldset.question input:not([type])"))
+            .find(Locator::Css("fieldset.question input[type=radio]"))
             .await?;
-        let tag = first.tag_name().await?;
-        if tag == "select" {
-            first.send_keys("\u{E015}").await?;
-        } else if first.attr("type").await?.is_some() {
-            first.send_keys(" ").await?;
-        } else {
-            first.send_keys("2").await?;
-        }
+        first.send_keys(" ").await?;
         first.send_keys("\u{E004}").await?;
         let saved = browser.find(Locator::Id("save-state")).await?;
         // Generous: CI machines are busy.
@@ -322,9 +319,16 @@ async fn take_an_exam_with_the_keyboard(backend: Backend) {
         // After a reload the answer is still there: it was saved on the server.
         browser.refresh().await?;
         browser.wait().for_element(Locator::Id("exam")).await?;
-        let index = browser.find(Locator::Css(".question-index")).await?.text().await?;
+        let index = browser
+            .find(Locator::Css(".question-index"))
+            .await?
+            .text()
+            .await?;
         let unanswered = index.matches("unanswered").count();
-        let questions = browser.find_all(Locator::Css("fieldset.question")).await?.len();
+        let questions = browser
+            .find_all(Locator::Css("fieldset.question"))
+            .await?
+            .len();
         assert_eq!(unanswered, questions - 1, "{index}");
 
         browser
@@ -337,8 +341,15 @@ async fn take_an_exam_with_the_keyboard(backend: Backend) {
             .for_element(Locator::Id("result-heading"))
             .await?;
         let heading = result.text().await?;
-        assert!(heading.contains("Not passed") || heading.contains("Passed"), "{heading}");
-        let scores = browser.find(Locator::Id("domain-scores")).await?.text().await?;
+        assert!(
+            heading.contains("Not passed") || heading.contains("Passed"),
+            "{heading}"
+        );
+        let scores = browser
+            .find(Locator::Id("domain-scores"))
+            .await?
+            .text()
+            .await?;
         assert!(scores.contains("IQ/OQ/PQ software validation"), "{scores}");
         Ok::<_, fantoccini::error::CmdError>(())
     }
