@@ -18,6 +18,7 @@ mod issuance;
 pub mod outbox;
 pub mod overview;
 pub mod people_import;
+pub mod practicals;
 pub mod programs;
 pub mod progress;
 pub mod records;

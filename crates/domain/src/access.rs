@@ -302,6 +302,10 @@ pub enum Action<'a> {
     TakeExam,
     /// Approve starts, watch live attempts and invalidate them.
     ProctorExams,
+    /// Submit a practical assessment: partner staff, for their own firm.
+    SubmitPractical,
+    /// Review practical submissions and sign decisions.
+    ReviewPracticals,
 }
 
 /// Why an action was refused.
@@ -403,6 +407,17 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
             Principal::Person(actor) if actor.partner_id.is_some() => Ok(()),
             _ => forbidden("exams are taken by partner staff, signed in as themselves"),
         },
+        Action::SubmitPractical => match principal {
+            Principal::Person(actor) if actor.partner_id.is_some() => Ok(()),
+            _ => forbidden("practicals are submitted by partner staff, signed in as themselves"),
+        },
+        Action::ReviewPracticals => {
+            if admin || principal.actor_with(Role::Reviewer).is_some() {
+                Ok(())
+            } else {
+                forbidden("only reviewers and program admins review practical submissions")
+            }
+        }
         Action::ProctorExams => {
             if admin || principal.actor_with(Role::Proctor).is_some() {
                 Ok(())

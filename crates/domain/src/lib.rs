@@ -14,6 +14,7 @@ pub mod exam;
 pub mod identity;
 pub mod item_stats;
 pub mod program;
+pub mod review;
 pub mod throttle;
 
 pub use access::{Action, Actor, Denied, PartnerId, PersonId, Principal, Scope, Visibility};

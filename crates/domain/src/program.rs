@@ -58,6 +58,9 @@ pub struct Practical {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// How reviewers judge a submission; the default is one criterion, "meets the bar".
+    #[serde(default)]
+    pub rubric: crate::review::Rubric,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

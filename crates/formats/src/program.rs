@@ -10,6 +10,7 @@ use accredit_domain::program::{
     Benefit, Exam, HealthPolicy, Module, Practical, Program, Release, Renewal, RenewalRequirement,
     Rule, Subject, Tier, Track, Validity,
 };
+use accredit_domain::review::{Criterion, Rubric};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -133,6 +134,19 @@ struct RawPractical {
     title: String,
     #[serde(default)]
     description: String,
+    /// The rubric reviewers score; one "meets the bar" criterion when absent.
+    #[serde(default)]
+    criteria: Vec<RawCriterion>,
+    #[serde(default)]
+    second_review: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCriterion {
+    id: Spanned<String>,
+    name: String,
+    max_score: Spanned<u32>,
 }
 
 #[derive(Deserialize)]
@@ -640,10 +654,45 @@ impl Checker {
             .iter()
             .map(|p| {
                 self.check_id("practical", &p.id, &mut seen);
+                let mut criteria_seen = BTreeSet::new();
+                let criteria: Vec<Criterion> = p
+                    .criteria
+                    .iter()
+                    .map(|c| {
+                        self.check_id("criterion", &c.id, &mut criteria_seen);
+                        if !(1..=100).contains(c.max_score.get_ref()) {
+                            self.error(
+                                c.max_score.span(),
+                                format!(
+                                    "practical `{}`, criterion `{}`: max_score must be from 1 to 100",
+                                    p.id.get_ref(),
+                                    c.id.get_ref()
+                                ),
+                            );
+                        }
+                        Criterion {
+                            id: c.id.get_ref().clone(),
+                            name: c.name.clone(),
+                            max_score: *c.max_score.get_ref(),
+                        }
+                    })
+                    .collect();
+                let rubric = if criteria.is_empty() {
+                    Rubric {
+                        second_review: p.second_review,
+                        ..Rubric::default()
+                    }
+                } else {
+                    Rubric {
+                        criteria,
+                        second_review: p.second_review,
+                    }
+                };
                 Practical {
                     id: p.id.get_ref().clone(),
                     title: p.title.clone(),
                     description: p.description.clone(),
+                    rubric,
                 }
             })
             .collect();

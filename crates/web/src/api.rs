@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::api_content::*;
 use crate::api_credentials::*;
 use crate::api_exams::*;
+use crate::api_practicals::*;
 use crate::api_programs::*;
 use crate::problem::{ApiJson, ApiQuery, ApiResult, FieldProblem, Problem};
 use crate::session::{Caller, request_id};
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "entitlements", description = "What a partner or person may do, and why"),
         (name = "content", description = "Training content: versions, comparisons, what changed"),
         (name = "credentials", description = "Issued credentials, revocation and suspension"),
+        (name = "practicals", description = "Practical assessments: submissions, signed reviews, agreement"),
         (name = "exams", description = "Blueprints, the item bank, attempts, proctoring and item quality"),
     )
 )]
@@ -152,6 +154,12 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(approve_attempt))
         .routes(routes!(invalidate_attempt))
         .routes(routes!(item_stats))
+        .routes(routes!(submit_practical))
+        .routes(routes!(get_submission))
+        .routes(routes!(resubmit_practical))
+        .routes(routes!(review_queue))
+        .routes(routes!(review_practical))
+        .routes(routes!(review_agreement))
         .routes(routes!(person_credentials))
         .routes(routes!(get_credential))
         .routes(routes!(change_credential_status))

@@ -119,6 +119,28 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         .json();
     let attempt_id = attempt["id"].as_str().expect("an attempt").to_owned();
     let attempt_item = attempt["items"][0]["id"].as_str().unwrap().to_owned();
+    // A practical submitted by the Acme learner.
+    t.app
+        .apply_program(&system, crate::practicals::PRACTICAL_PROGRAM)
+        .await
+        .unwrap();
+    t.app
+        .enroll_partner(&system, &w.acme.id, "practical-program")
+        .await
+        .unwrap();
+    let submission_body = json!({
+        "description": "Northwind rollout: lifecycle stages and dashboards.",
+        "links": ["https://portfolio.acme.example/northwind"],
+    });
+    let submission = t
+        .post(
+            "/api/v1/programs/practical-program/practicals/portfolio/submissions",
+            &callers[6].1,
+            submission_body.clone(),
+        )
+        .await
+        .json();
+    let submission_id = submission["id"].as_str().expect("a submission").to_owned();
 
     let evidence = accredit_app::evidence::Evidence::CredentialIssued {
         person: w.globex_learner.id.clone(),
@@ -516,6 +538,52 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             path: format!("/api/v1/attempts/{attempt_id}/submit"),
             body: None,
             expect: [401, 403, 403, 403, 403, 404, 200, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/practicals/{practical}/submissions",
+            path: "/api/v1/programs/practical-program/practicals/portfolio/submissions".into(),
+            body: Some(submission_body.clone()),
+            expect: [401, 403, 403, 403, 403, 201, 201, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/submissions/{id}",
+            path: format!("/api/v1/submissions/{submission_id}"),
+            body: None,
+            expect: [401, 200, 404, 200, 404, 200, 200, 404, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/submissions/{id}/resubmit",
+            path: format!("/api/v1/submissions/{submission_id}/resubmit"),
+            body: Some(submission_body.clone()),
+            // Only a submission sent back for changes can be revised.
+            expect: [401, 403, 403, 403, 403, 409, 409, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/reviews/queue",
+            path: "/api/v1/reviews/queue".into(),
+            body: None,
+            expect: [401, 200, 403, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/submissions/{id}/reviews",
+            path: format!("/api/v1/submissions/{submission_id}/reviews"),
+            body: Some(
+                json!({"verdict": "approve", "scores": [["lifecycle", 1], ["reporting", 1]], "password": "not the password"}),
+            ),
+            // Reviewers get as far as the signature, which needs their password.
+            expect: [401, 422, 403, 422, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/practicals/{practical}/agreement",
+            path: "/api/v1/programs/practical-program/practicals/portfolio/agreement".into(),
+            body: None,
+            expect: [401, 200, 403, 200, 403, 403, 403, 403, 403],
         },
         Case {
             method: Method::GET,

@@ -12,5 +12,6 @@ mod credentials;
 mod exams;
 mod ops;
 mod people_csv;
+mod practicals;
 mod programs;
 mod sessions;
