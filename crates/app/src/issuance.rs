@@ -87,6 +87,7 @@ impl App {
                 if inserted.rows_affected() == 0 {
                     continue;
                 }
+                self.sign_credential(tx, &id).await?;
                 audit::record(
                     tx,
                     ctx,

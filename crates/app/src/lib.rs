@@ -24,6 +24,7 @@ pub mod progress;
 pub mod records;
 pub mod search;
 mod secrets;
+pub mod signing;
 pub mod training;
 
 use accredit_domain::access::authorize;
@@ -41,6 +42,8 @@ pub struct AppConfig {
     /// How long a login session lasts.
     pub session_ttl: jiff::SignedDuration,
     pub login_throttle: LoginThrottle,
+    /// Where the portal is reached; credentials link here and the issuer is its did:web.
+    pub public_url: String,
 }
 
 impl Default for AppConfig {
@@ -48,6 +51,7 @@ impl Default for AppConfig {
         Self {
             session_ttl: jiff::SignedDuration::from_hours(12),
             login_throttle: LoginThrottle::default(),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }

@@ -182,6 +182,73 @@ impl Rule {
         }
     }
 
+    /// The rule in words, with the program's titles: the criteria a badge states.
+    pub fn describe(&self, program: &Program) -> String {
+        let title = |items: &[(&str, &str)], id: &str| {
+            items
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map_or_else(|| id.to_owned(), |(_, t)| (*t).to_owned())
+        };
+        let modules: Vec<(&str, &str)> = program
+            .modules
+            .iter()
+            .map(|m| (m.id.as_str(), m.title.as_str()))
+            .collect();
+        let exams: Vec<(&str, &str)> = program
+            .exams
+            .iter()
+            .map(|e| (e.id.as_str(), e.title.as_str()))
+            .collect();
+        let practicals: Vec<(&str, &str)> = program
+            .practicals
+            .iter()
+            .map(|p| (p.id.as_str(), p.title.as_str()))
+            .collect();
+        let tracks: Vec<(&str, &str)> = program
+            .tracks
+            .iter()
+            .map(|t| (t.id.as_str(), t.name.as_str()))
+            .collect();
+        let tiers: Vec<(&str, &str)> = program
+            .tiers
+            .iter()
+            .map(|t| (t.id.as_str(), t.name.as_str()))
+            .collect();
+        let group = |rules: &[Rule], joiner: &str| {
+            rules
+                .iter()
+                .map(|r| r.describe(program))
+                .collect::<Vec<_>>()
+                .join(joiner)
+        };
+        match self {
+            Rule::All(rules) => group(rules, "; and "),
+            Rule::Any(rules) => format!("one of: {}", group(rules, "; or ")),
+            Rule::Module(id) => format!("complete the module {}", title(&modules, id)),
+            Rule::Exam(id) => format!("pass the exam {}", title(&exams, id)),
+            Rule::Practical(id) => {
+                format!("have the practical {} approved", title(&practicals, id))
+            }
+            Rule::Credential(id) => format!("hold a current {} credential", title(&tracks, id)),
+            Rule::Tier(id) => format!("belong to a {} partner", title(&tiers, id)),
+            Rule::PeopleWithCredential { track, at_least } => format!(
+                "{at_least} people holding a current {} credential",
+                title(&tracks, track)
+            ),
+            Rule::ApprovedPracticals {
+                practical,
+                at_least,
+            } => format!(
+                "{at_least} approved {} submissions",
+                title(&practicals, practical)
+            ),
+            Rule::HealthScoreAtLeast(score) => {
+                format!("a customer health score of at least {score}")
+            }
+        }
+    }
+
     /// Every rule inside this one, itself included, depth first.
     pub fn walk(&self) -> Vec<&Rule> {
         let mut out = vec![self];

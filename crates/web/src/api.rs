@@ -163,6 +163,7 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(person_credentials))
         .routes(routes!(get_credential))
         .routes(routes!(change_credential_status))
+        .routes(routes!(verify_credential))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -59,3 +59,15 @@ pub async fn change_credential_status(
             .await?,
     ))
 }
+
+/// Verifies a credential this deployment issued: proof, issuer, dates and status, each
+/// explained. No sign-in needed.
+#[utoipa::path(get, path = "/api/v1/credentials/{id}/verification", tag = "credentials",
+    security(()), params(("id" = String, Path)),
+    responses((status = OK, body = accredit_app::signing::Verification)))]
+pub async fn verify_credential(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<accredit_app::signing::Verification>> {
+    Ok(Json(state.app.verify_issued(&id).await?))
+}

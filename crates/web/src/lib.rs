@@ -11,6 +11,7 @@ mod highlight;
 pub mod ops;
 pub mod pages;
 mod pages_content;
+mod pages_credentials;
 mod pages_exams;
 pub mod problem;
 pub mod session;

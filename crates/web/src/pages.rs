@@ -40,6 +40,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/assets/app.css", get(stylesheet))
         .merge(crate::pages_content::routes())
         .merge(crate::pages_exams::routes())
+        .merge(crate::pages_credentials::routes())
 }
 
 /// What the shared layout needs.

@@ -27,6 +27,7 @@ pub async fn open(
     }
     let config = AppConfig {
         session_ttl: jiff::SignedDuration::from_hours(i64::from(settings.session_hours)),
+        public_url: settings.public_url.clone(),
         ..AppConfig::default()
     };
     Ok((settings, App::new(db, Arc::new(SystemClock), config)))

@@ -116,6 +116,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         }
         _ => settings.public_url.clone(),
     };
+    // Credentials name the issuer by the URL people actually reach.
+    let mut app = app;
+    app.config.public_url = public_url.clone();
     let secure_cookies = public_url.starts_with("https://");
     let state = accredit_web::AppState::new(app.clone(), secure_cookies);
     let router = accredit_web::router(state);

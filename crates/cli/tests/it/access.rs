@@ -594,6 +594,13 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         },
         Case {
             method: Method::GET,
+            template: "/api/v1/credentials/{id}/verification",
+            path: format!("/api/v1/credentials/{globex_credential}/verification"),
+            body: None,
+            expect: [200; 9],
+        },
+        Case {
+            method: Method::GET,
             template: "/api/v1/credentials/{id}",
             path: format!("/api/v1/credentials/{globex_credential}"),
             body: None,

@@ -2,7 +2,7 @@
 //! or suspending them.
 
 use crate::on_both_backends;
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{Auth, PASSWORD, TestApp};
 use accredit_app::Ctx;
 use accredit_app::accounts::{NewPerson, Person};
 use accredit_app::evidence::Evidence;
@@ -12,6 +12,7 @@ on_both_backends!(
     meeting_every_requirement_issues_one_credential,
     racing_evidence_still_issues_exactly_one_credential,
     revoked_and_suspended_credentials_stop_counting_and_are_not_reissued,
+    an_issued_credential_verifies_until_it_is_revoked,
 );
 
 async fn developer(t: &TestApp, partner: &str, email: &str) -> Person {
@@ -230,4 +231,126 @@ async fn revoked_and_suspended_credentials_stop_counting_and_are_not_reissued(t:
             .await
             .is_err()
     );
+}
+
+async fn an_issued_credential_verifies_until_it_is_revoked(t: TestApp) {
+    let (w, dana) = setup(&t).await;
+    let ctx = Ctx::system();
+    t.app
+        .record_evidence(&ctx, "exam-program", passed(&dana))
+        .await
+        .unwrap();
+    let id = t.app.credentials_of(&ctx, &dana.id).await.unwrap()[0]
+        .id
+        .clone();
+
+    // The signed Open Badges 3.0 document, as anyone downloads it.
+    let download = t
+        .get(
+            &format!("/credentials/{id}/credential.json"),
+            &Auth::Anonymous,
+        )
+        .await;
+    assert_eq!(download.status, 200);
+    assert_eq!(
+        download.header("content-type"),
+        Some("application/vc+ld+json")
+    );
+    let document = download.json();
+    assert_eq!(
+        document["type"],
+        serde_json::json!(["VerifiableCredential", "OpenBadgeCredential"])
+    );
+    assert_eq!(
+        document["credentialSubject"]["achievement"]["name"],
+        "Certified developer"
+    );
+    assert_eq!(document["proof"]["cryptosuite"], "eddsa-rdfc-2022");
+    assert!(
+        !download.body.contains("dana@acme.example"),
+        "the email is hashed, not published"
+    );
+    assert!(
+        document["credentialSubject"]["achievement"]["criteria"]["narrative"]
+            .as_str()
+            .unwrap()
+            .contains("pass the exam Written exam")
+    );
+
+    // An independent check with nothing but the document and the DID document.
+    let did = t
+        .get("/.well-known/did.json", &Auth::Anonymous)
+        .await
+        .json();
+    let resolve = |method: &str| accredit_credentials::key_from_did_document(&did, method);
+    accredit_credentials::verify(&document, &resolve).expect("the proof verifies");
+    let mut tampered = document.clone();
+    tampered["validUntil"] = serde_json::json!("2099-12-31T23:59:59Z");
+    assert!(accredit_credentials::verify(&tampered, &resolve).is_err());
+
+    let page = t.get(&format!("/verify/{id}"), &Auth::Anonymous).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<span class=\"ok\">Valid</span>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("linkedin.com/profile/add"));
+    let api = t
+        .get(
+            &format!("/api/v1/credentials/{id}/verification"),
+            &Auth::Anonymous,
+        )
+        .await
+        .json();
+    assert_eq!(api["valid"], true);
+    assert_eq!(api["checks"][0]["check"], "proof");
+
+    // Revoked: the verify page, the API and the status list say so.
+    t.app
+        .set_credential_status(&ctx, &id, "revoked", "the exam was taken by someone else")
+        .await
+        .unwrap();
+    let page = t.get(&format!("/verify/{id}"), &Auth::Anonymous).await;
+    assert!(page.body.contains("Not valid: revoked"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("revoked: the exam was taken by someone else")
+    );
+    let list = t.get("/status/revocation", &Auth::Anonymous).await.json();
+    accredit_credentials::verify(&list, &resolve).expect("the status list is signed");
+    let bits = accredit_credentials::StatusList::decode(
+        list["credentialSubject"]["encodedList"].as_str().unwrap(),
+    )
+    .unwrap();
+    let index: usize = document["credentialStatus"][0]["statusListIndex"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(bits.get(index).unwrap(), "the credential's bit is set");
+    let suspension = t.get("/status/suspension", &Auth::Anonymous).await.json();
+    let suspended = accredit_credentials::StatusList::decode(
+        suspension["credentialSubject"]["encodedList"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(!suspended.get(index).unwrap());
+    assert_eq!(t.get("/status/other", &Auth::Anonymous).await.status, 404);
+
+    // Another credential, left alone, expires with time.
+    let other = developer(&t, &w.acme.id, "sam@acme.example").await;
+    t.app
+        .record_evidence(&ctx, "exam-program", passed(&other))
+        .await
+        .unwrap();
+    let other_id = t.app.credentials_of(&ctx, &other.id).await.unwrap()[0]
+        .id
+        .clone();
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 400));
+    let expired = t.app.verify_issued(&other_id).await.unwrap();
+    assert_eq!(expired.status, "expired");
+    assert!(!expired.valid);
+    assert!(expired.checks[0].passed, "the signature itself still holds");
 }
