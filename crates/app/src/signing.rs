@@ -272,6 +272,20 @@ impl App {
         }
     }
 
+    /// The credential as a VC-JWT, signed with the current key.
+    pub async fn credential_jwt(&self, id: &str) -> AppResult<String> {
+        let mut document = self.credential_document(id).await?;
+        // The JWT's own signature replaces the Data Integrity proof.
+        if let Some(map) = document.as_object_mut() {
+            map.remove("proof");
+        }
+        let mut tx = self.db.begin().await?;
+        let (key_id, key) = self.signing_key(&mut tx).await?;
+        tx.commit().await?;
+        accredit_credentials::sign_jwt(&document, &key, &format!("{}#{key_id}", self.issuer_did()))
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("signing the JWT: {e}")))
+    }
+
     /// A signed BitstringStatusListCredential for `revocation` or `suspension`.
     pub async fn status_list_credential(&self, purpose: &str) -> AppResult<serde_json::Value> {
         let status = match purpose {

@@ -71,12 +71,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--seconds" {
-            seconds = args.next().and_then(|v| v.parse().ok()).expect("--seconds N");
+            seconds = args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("--seconds N");
         }
     }
     let key = Keypair::from_seed([7; 32]);
     let did = did_web("accredit.example");
-    let did_doc = did_web_document("accredit.example", &[("key-1".into(), key.public_key_multibase())]);
+    let did_doc = did_web_document(
+        "accredit.example",
+        &[("key-1".into(), key.public_key_multibase())],
+    );
     let method = format!("{did}#key-1");
     let budget = Duration::from_secs_f64(seconds);
     println!("one thread; {seconds} s per row");

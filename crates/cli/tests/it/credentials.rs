@@ -288,6 +288,28 @@ async fn an_issued_credential_verifies_until_it_is_revoked(t: TestApp) {
     tampered["validUntil"] = serde_json::json!("2099-12-31T23:59:59Z");
     assert!(accredit_credentials::verify(&tampered, &resolve).is_err());
 
+    // The badge image carries the same signed credential; the JWT form verifies too.
+    let badge = t
+        .get(&format!("/credentials/{id}/badge.svg"), &Auth::Anonymous)
+        .await;
+    assert_eq!(badge.header("content-type"), Some("image/svg+xml"));
+    let baked = badge
+        .body
+        .split("<openbadges:credential><![CDATA[")
+        .nth(1)
+        .and_then(|rest| rest.split("]]></openbadges:credential>").next())
+        .expect("a baked credential");
+    let baked: serde_json::Value = serde_json::from_str(baked).unwrap();
+    assert_eq!(baked, document);
+    let jwt = t
+        .get(
+            &format!("/credentials/{id}/credential.jwt"),
+            &Auth::Anonymous,
+        )
+        .await;
+    let payload = accredit_credentials::verify_jwt(&jwt.body, &resolve).expect("the JWT verifies");
+    assert_eq!(payload["id"], document["id"]);
+
     let page = t.get(&format!("/verify/{id}"), &Auth::Anonymous).await;
     assert_eq!(page.status, 200);
     assert!(
