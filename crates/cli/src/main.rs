@@ -36,6 +36,12 @@ enum Command {
     /// Import training content.
     #[command(subcommand)]
     Content(commands::content::ContentCommand),
+    /// Verify credentials offline.
+    #[command(subcommand)]
+    Credential(commands::credential::CredentialCommand),
+    /// Manage the keys that sign credentials.
+    #[command(subcommand)]
+    Keys(commands::credential::KeysCommand),
     /// Import exam items.
     #[command(subcommand)]
     Items(commands::items::ItemsCommand),
@@ -126,6 +132,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Program(command) => commands::program::run(&cli.global, command).await,
         Command::Content(command) => commands::content::run(&cli.global, command).await,
         Command::Items(command) => commands::items::run(&cli.global, command).await,
+        Command::Credential(commands::credential::CredentialCommand::Verify(args)) => {
+            commands::credential::verify(args)
+        }
+        Command::Keys(commands::credential::KeysCommand::Rotate) => {
+            commands::credential::rotate(&cli.global).await
+        }
         Command::People(command) => commands::people::run(&cli.global, command).await,
     }
 }

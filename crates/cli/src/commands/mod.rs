@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod content;
+pub mod credential;
 pub mod items;
 pub mod people;
 pub mod program;

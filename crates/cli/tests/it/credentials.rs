@@ -328,6 +328,56 @@ async fn an_issued_credential_verifies_until_it_is_revoked(t: TestApp) {
     assert_eq!(api["valid"], true);
     assert_eq!(api["checks"][0]["check"], "proof");
 
+    // Offline, from files, with the command line.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, value: &serde_json::Value| {
+        std::fs::write(dir.path().join(name), serde_json::to_string(value).unwrap()).unwrap();
+    };
+    write("credential.json", &document);
+    write("did.json", &did);
+    let lists = |dir: &std::path::Path| {
+        for purpose in ["revocation", "suspension"] {
+            let list = futures_block(t.get(&format!("/status/{purpose}"), &Auth::Anonymous));
+            std::fs::write(dir.join(format!("{purpose}.json")), list.body).unwrap();
+        }
+    };
+    lists(dir.path());
+    let offline = |dir: &std::path::Path| {
+        crate::cli::accredit(
+            dir,
+            &[
+                "credential",
+                "verify",
+                "credential.json",
+                "--did-document",
+                "did.json",
+                "--status-list",
+                "revocation.json",
+                "--status-list",
+                "suspension.json",
+            ],
+            &[],
+        )
+    };
+    let ok = offline(dir.path());
+    let out = crate::cli::stdout(&ok);
+    assert!(ok.status.success(), "{out}{}", crate::cli::stderr(&ok));
+    assert!(
+        out.contains("proof   passed  eddsa-rdfc-2022 signature valid"),
+        "{out}"
+    );
+    assert!(out.contains("status  passed  revocation: bit"), "{out}");
+    assert!(out.trim_end().ends_with("VALID"), "{out}");
+    write("credential.json", &tampered);
+    let bad = offline(dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        crate::cli::stdout(&bad).contains("proof   FAILED"),
+        "{}",
+        crate::cli::stdout(&bad)
+    );
+    write("credential.json", &document);
+
     // Revoked: the verify page, the API and the status list say so.
     t.app
         .set_credential_status(&ctx, &id, "revoked", "the exam was taken by someone else")
@@ -360,6 +410,27 @@ async fn an_issued_credential_verifies_until_it_is_revoked(t: TestApp) {
     .unwrap();
     assert!(!suspended.get(index).unwrap());
     assert_eq!(t.get("/status/other", &Auth::Anonymous).await.status, 404);
+    lists(dir.path());
+    let revoked = offline(dir.path());
+    assert_eq!(revoked.status.code(), Some(1));
+    assert!(
+        crate::cli::stdout(&revoked).contains(&format!(
+            "status  FAILED  revocation: the credential's bit {index} is set"
+        )),
+        "{}",
+        crate::cli::stdout(&revoked)
+    );
+
+    // A new key signs new credentials; the old one stays published and still verifies.
+    let rotated = t.app.rotate_signing_key(&ctx).await.unwrap();
+    assert_eq!(rotated, "key-2");
+    let did = t
+        .get("/.well-known/did.json", &Auth::Anonymous)
+        .await
+        .json();
+    assert_eq!(did["verificationMethod"].as_array().unwrap().len(), 2);
+    let resolve = |method: &str| accredit_credentials::key_from_did_document(&did, method);
+    accredit_credentials::verify(&document, &resolve).expect("signed with key-1, still valid");
 
     // Another credential, left alone, expires with time.
     let other = developer(&t, &w.acme.id, "sam@acme.example").await;
@@ -375,4 +446,9 @@ async fn an_issued_credential_verifies_until_it_is_revoked(t: TestApp) {
     assert_eq!(expired.status, "expired");
     assert!(!expired.valid);
     assert!(expired.checks[0].passed, "the signature itself still holds");
+}
+
+/// Runs a future to completion from synchronous test code inside the test runtime.
+fn futures_block<F: std::future::Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
 }
