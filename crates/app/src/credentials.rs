@@ -80,6 +80,25 @@ impl App {
         rows.iter().map(view).collect()
     }
 
+    /// Credentials whose holder's name or email, or whose track, contains `query` (program
+    /// admins), newest first, at most 200.
+    pub async fn search_credentials(
+        &self,
+        ctx: &Ctx,
+        query: &str,
+    ) -> AppResult<Vec<CredentialView>> {
+        ctx.authorize(&Action::ManagePrograms, "credentials")?;
+        let pattern = format!("%{}%", query.trim().to_lowercase());
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE LOWER(p.display_name) LIKE $1 OR LOWER(p.email) LIKE $1 OR LOWER(c.track_id) LIKE $1
+             ORDER BY c.created_at DESC LIMIT 200"
+        )))
+        .bind(pattern)
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter().map(view).collect()
+    }
+
     /// One credential, for anyone who may see its holder.
     pub async fn credential(&self, ctx: &Ctx, id: &str) -> AppResult<CredentialView> {
         let credential = self.credential_unchecked(id).await?;

@@ -244,6 +244,31 @@ impl App {
         Ok(queue)
     }
 
+    /// The signed-in person's firm's submissions, newest first.
+    pub async fn firm_submissions(&self, ctx: &Ctx) -> AppResult<Vec<Submission>> {
+        ctx.authorize(&Action::SubmitPractical, "practicals")?;
+        let Principal::Person(actor) = &ctx.principal else {
+            return Ok(Vec::new());
+        };
+        let partner = actor
+            .partner_id
+            .as_ref()
+            .map(|p| p.0.clone())
+            .unwrap_or_default();
+        let mut conn = self.db.reader().acquire().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUBMISSION} WHERE partner_id = $1 ORDER BY updated_at DESC"
+        )))
+        .bind(&partner)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            out.push(submission(&mut conn, row).await?);
+        }
+        Ok(out)
+    }
+
     /// One submission, for its firm's people, reviewers and program admins.
     pub async fn get_submission(&self, ctx: &Ctx, id: &str) -> AppResult<Submission> {
         let mut conn = self.db.reader().acquire().await?;

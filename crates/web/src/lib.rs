@@ -13,6 +13,7 @@ pub mod pages;
 mod pages_content;
 mod pages_credentials;
 mod pages_exams;
+mod pages_reviews;
 pub mod problem;
 pub mod session;
 

@@ -41,6 +41,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(crate::pages_content::routes())
         .merge(crate::pages_exams::routes())
         .merge(crate::pages_credentials::routes())
+        .merge(crate::pages_reviews::routes())
 }
 
 /// What the shared layout needs.
@@ -50,6 +51,8 @@ pub(crate) struct Layout {
     pub is_admin: bool,
     /// Proctors (and program admins) supervise live attempts.
     pub is_proctor: bool,
+    /// Reviewers (and program admins) review practical submissions.
+    pub is_reviewer: bool,
     /// The signed-in person's partner organisation, for the navigation.
     pub partner_id: Option<String>,
 }
@@ -61,6 +64,7 @@ impl Layout {
             csrf: user.session.csrf_token.clone(),
             is_admin: is_admin(&user.session.principal),
             is_proctor: matches!(&user.session.principal, Principal::Person(actor) if actor.has(Role::Proctor) || actor.has(Role::ProgramAdmin)),
+            is_reviewer: matches!(&user.session.principal, Principal::Person(actor) if actor.has(Role::Reviewer) || actor.has(Role::ProgramAdmin)),
             partner_id: match &user.session.principal {
                 Principal::Person(actor) => actor.partner_id.as_ref().map(|p| p.0.clone()),
                 _ => None,
@@ -74,6 +78,7 @@ impl Layout {
             csrf,
             is_admin: false,
             is_proctor: false,
+            is_reviewer: false,
             partner_id: None,
         }
     }

@@ -2,7 +2,7 @@
 //! reviewer deciding, signatures that need the password, changes requested, and agreement.
 
 use crate::on_both_backends;
-use crate::support::{Auth, PASSWORD, TestApp};
+use crate::support::{Auth, PASSWORD, TestApp, session_form};
 use accredit_app::Ctx;
 use accredit_app::accounts::NewPerson;
 use accredit_domain::Role;
@@ -11,6 +11,7 @@ use serde_json::json;
 on_both_backends!(
     a_double_reviewed_submission_is_decided_by_a_third_reviewer_and_issues_the_credential,
     changes_requested_start_a_new_round,
+    reviewers_sign_from_the_queue_page_and_holders_see_their_credentials,
 );
 
 pub const PRACTICAL_PROGRAM: &str = r#"
@@ -320,4 +321,115 @@ async fn changes_requested_start_a_new_round(t: TestApp) {
         )
         .await;
     assert_eq!(twice.status, 409);
+}
+
+fn session(auth: &Auth) -> crate::support::Session {
+    match auth {
+        Auth::Session(s) => s.clone(),
+        _ => unreachable!("signed in"),
+    }
+}
+
+async fn reviewers_sign_from_the_queue_page_and_holders_see_their_credentials(t: TestApp) {
+    let s = setup(&t).await;
+    let consultant = session(&s.consultant);
+    let page = t.get("/practicals", &s.consultant).await;
+    assert!(
+        page.body.contains("Client implementation portfolio"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Lifecycle stages (0–4)"));
+    let submitted = t
+        .send(session_form(
+            "/programs/practical-program/practicals/portfolio/submissions",
+            &consultant,
+            format!(
+                "csrf={}&description=Northwind+rollout+with+lifecycle+stages+and+dashboards&links=https%3A%2F%2Fportfolio.acme.example%2Fnorthwind",
+                consultant.csrf
+            ),
+        ))
+        .await;
+    assert_eq!(submitted.status, 201, "{}", submitted.body);
+    assert!(submitted.body.contains("is waiting for review"));
+
+    let id = t.get("/api/v1/reviews/queue", &s.reviewers[0]).await.json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue = t.get("/reviews", &s.reviewers[0]).await;
+    assert!(queue.body.contains("Northwind rollout"), "{}", queue.body);
+    assert!(queue.body.contains("Your password, to sign"));
+    for (n, reviewer) in s.reviewers[..2].iter().enumerate() {
+        let r = session(reviewer);
+        let form = |password: &str| {
+            format!(
+                "csrf={}&score%3Alifecycle=4&score%3Areporting=3&verdict=approve&comment=Solid&password={}",
+                r.csrf,
+                password.replace(' ', "+")
+            )
+        };
+        if n == 0 {
+            let wrong = t
+                .send(session_form(
+                    &format!("/submissions/{id}/review"),
+                    &r,
+                    form("guess"),
+                ))
+                .await;
+            assert_eq!(wrong.status, 422);
+            assert!(
+                wrong
+                    .body
+                    .contains("the password does not match your account; nothing was signed")
+            );
+        }
+        let signed = t
+            .send(session_form(
+                &format!("/submissions/{id}/review"),
+                &r,
+                form(PASSWORD),
+            ))
+            .await;
+        assert_eq!(signed.status, 200, "{}", signed.body);
+        assert!(
+            signed.body.contains(": approved. The submission is now"),
+            "{}",
+            signed.body
+        );
+    }
+    let mine = t.get("/credentials", &s.consultant).await;
+    assert!(mine.body.contains("implementer"), "{}", mine.body);
+    assert!(mine.body.contains("Verify and share"));
+    assert!(!mine.body.contains("Revoke"), "holders do not revoke");
+
+    let admin = session(&s.reviewers[1]);
+    let found = t.get("/credentials?q=casey", &s.reviewers[1]).await;
+    assert!(found.body.contains("Casey Consultant"), "{}", found.body);
+    let credential = t
+        .app
+        .credentials_of(&Ctx::system(), &s.consultant_id)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let revoked = t
+        .send(session_form(
+            &format!("/credentials/{credential}/status"),
+            &admin,
+            format!(
+                "csrf={}&status=revoked&reason=portfolio+was+not+their+work",
+                admin.csrf
+            ),
+        ))
+        .await;
+    assert!(
+        revoked.body.contains("credential is now revoked"),
+        "{}",
+        revoked.body
+    );
+    let verify = t
+        .get(&format!("/verify/{credential}"), &Auth::Anonymous)
+        .await;
+    assert!(verify.body.contains("Not valid: revoked"));
 }

@@ -1,0 +1,301 @@
+//! Signed-in pages for credentials and practicals: a person's credentials (and, for program
+//! admins, search with revoke and suspend), the firm's practical submissions, and the reviewer
+//! queue where a decision is signed with the password.
+
+use crate::AppState;
+use crate::pages::{Layout, PageResult, check_session_csrf};
+use crate::session::PageUser;
+use accredit_app::AppError;
+use accredit_app::credentials::CredentialView;
+use accredit_app::practicals::{NewSubmission, ReviewInput, Submission};
+use accredit_domain::program::Practical;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/credentials", get(credentials_page))
+        .route("/credentials/{id}/status", post(change_status))
+        .route("/practicals", get(practicals_page))
+        .route(
+            "/programs/{program}/practicals/{practical}/submissions",
+            post(submit),
+        )
+        .route("/reviews", get(reviews_page))
+        .route("/submissions/{id}/review", post(review))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "credentials.html")]
+struct CredentialsPage {
+    layout: Layout,
+    admin: bool,
+    q: String,
+    credentials: Vec<CredentialView>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SearchForm {
+    #[serde(default)]
+    q: String,
+}
+
+async fn render_credentials(
+    state: &AppState,
+    user: &PageUser,
+    q: String,
+    notice: Option<String>,
+) -> PageResult<CredentialsPage> {
+    let ctx = user.ctx();
+    let admin = crate::pages::is_admin(&user.session.principal);
+    let credentials = if admin {
+        state.app.search_credentials(&ctx, &q).await?
+    } else {
+        state
+            .app
+            .credentials_of(&ctx, &user.session.person_id)
+            .await?
+    };
+    Ok(CredentialsPage {
+        layout: Layout::for_user(user),
+        admin,
+        q,
+        credentials,
+        notice,
+    })
+}
+
+/// Your credentials, each with its verify page, download and share links; program admins
+/// search everyone's and revoke or suspend.
+async fn credentials_page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(form): Query<SearchForm>,
+) -> PageResult {
+    Ok(render_credentials(&state, &user, form.q, None)
+        .await?
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> PageResult {
+    check_session_csrf(&user, &form.csrf)?;
+    let notice = match state
+        .app
+        .set_credential_status(&user.ctx(), &id, &form.status, &form.reason)
+        .await
+    {
+        Ok(c) => format!(
+            "{}'s {} credential is now {}.",
+            c.person_name, c.track_id, c.status
+        ),
+        Err(AppError::Invalid(problems)) => problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(AppError::Conflict(why)) => why,
+        Err(other) => return Err(other.into()),
+    };
+    Ok(
+        render_credentials(&state, &user, String::new(), Some(notice))
+            .await?
+            .into_response(),
+    )
+}
+
+/// A practical the firm can submit for, with its program.
+struct Offer {
+    program_id: String,
+    practical: Practical,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "practicals.html")]
+struct PracticalsPage {
+    layout: Layout,
+    offers: Vec<Offer>,
+    submissions: Vec<Submission>,
+    notice: Option<String>,
+    errors: Vec<String>,
+}
+
+async fn render_practicals(
+    state: &AppState,
+    user: &PageUser,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> PageResult<PracticalsPage> {
+    let ctx = user.ctx();
+    let mut offers = Vec::new();
+    for program in state.app.training_overview(&ctx).await? {
+        let definition = state.app.get_program(&ctx, &program.program_id).await?;
+        offers.extend(definition.practicals.into_iter().map(|practical| Offer {
+            program_id: program.program_id.clone(),
+            practical,
+        }));
+    }
+    Ok(PracticalsPage {
+        layout: Layout::for_user(user),
+        offers,
+        submissions: state.app.firm_submissions(&ctx).await?,
+        notice,
+        errors,
+    })
+}
+
+/// The firm's practical submissions and the forms to submit new ones (partner staff).
+async fn practicals_page(State(state): State<AppState>, user: PageUser) -> PageResult {
+    Ok(render_practicals(&state, &user, None, Vec::new())
+        .await?
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct SubmitForm {
+    csrf: String,
+    description: String,
+    #[serde(default)]
+    links: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((program, practical)): Path<(String, String)>,
+    Form(form): Form<SubmitForm>,
+) -> PageResult {
+    check_session_csrf(&user, &form.csrf)?;
+    let input = NewSubmission {
+        description: form.description,
+        links: form
+            .links
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        for_partner: false,
+    };
+    let (notice, errors, status) = match state
+        .app
+        .submit_practical(&user.ctx(), &program, &practical, input)
+        .await
+    {
+        Ok(s) => (
+            Some(format!(
+                "Submitted: {} is waiting for review.",
+                s.practical_title
+            )),
+            Vec::new(),
+            StatusCode::CREATED,
+        ),
+        Err(AppError::Invalid(problems)) => (
+            None,
+            problems.iter().map(ToString::to_string).collect(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let page = render_practicals(&state, &user, notice, errors).await?;
+    Ok((status, page).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews.html")]
+struct ReviewsPage {
+    layout: Layout,
+    queue: Vec<Submission>,
+    notice: Option<String>,
+    errors: Vec<String>,
+}
+
+async fn render_reviews(
+    state: &AppState,
+    user: &PageUser,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> PageResult<ReviewsPage> {
+    Ok(ReviewsPage {
+        layout: Layout::for_user(user),
+        queue: state.app.review_queue(&user.ctx()).await?,
+        notice,
+        errors,
+    })
+}
+
+/// Submissions waiting for this reviewer, each with its rubric and the signing form.
+async fn reviews_page(State(state): State<AppState>, user: PageUser) -> PageResult {
+    Ok(render_reviews(&state, &user, None, Vec::new())
+        .await?
+        .into_response())
+}
+
+async fn review(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    check_session_csrf(&user, &value("csrf"))?;
+    let scores = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("score:")
+                .map(|c| (c.to_owned(), v.parse().unwrap_or(u32::MAX)))
+        })
+        .collect();
+    let input = ReviewInput {
+        verdict: value("verdict"),
+        scores,
+        comment: value("comment"),
+        password: value("password"),
+    };
+    let (notice, errors, status) = match state.app.review_practical(&user.ctx(), &id, input).await {
+        Ok(result) => (
+            Some(format!(
+                "Signed by {} at {}: {}. The submission is now {}.",
+                result.signed_by,
+                result.signed_at,
+                result.meaning,
+                result.submission.status.replace('_', " ")
+            )),
+            Vec::new(),
+            StatusCode::OK,
+        ),
+        Err(AppError::Invalid(problems)) => (
+            None,
+            problems.iter().map(ToString::to_string).collect(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(AppError::Conflict(why)) => (None, vec![why], StatusCode::CONFLICT),
+        Err(other) => return Err(other.into()),
+    };
+    let page = render_reviews(&state, &user, notice, errors).await?;
+    Ok((status, page).into_response())
+}
