@@ -7,7 +7,6 @@ use crate::clock::{format_instant, parse_instant};
 use crate::error::{AppError, AppResult};
 use crate::evidence::Evidence;
 use crate::progress::person_of;
-use crate::records::load_programs;
 use crate::{App, Ctx, audit};
 use accredit_domain::attempt::{
     AttemptScore, Eligibility, FormItem, PastAttempt, assemble, eligibility, score,
@@ -124,13 +123,7 @@ fn exam_of<'p>(
         .ok_or_else(|| AppError::NotFound(format!("exam `{exam_id}` of program `{}`", program.id)))
 }
 
-async fn applied_program(conn: &mut AnyConnection, program_id: &str) -> AppResult<Program> {
-    load_programs(conn)
-        .await?
-        .into_iter()
-        .find(|p| p.id == program_id)
-        .ok_or_else(|| AppError::NotFound(format!("program `{program_id}`")))
-}
+use crate::records::applied_program_named as applied_program;
 
 /// The latest version of every item of a program.
 async fn latest_items(conn: &mut AnyConnection, program_id: &str) -> AppResult<Vec<Item>> {

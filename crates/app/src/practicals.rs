@@ -7,7 +7,6 @@ use crate::clock::format_instant;
 use crate::error::{AppError, AppResult};
 use crate::evidence::Evidence;
 use crate::progress::person_of;
-use crate::records::load_programs;
 use crate::secrets::verify_password;
 use crate::{App, Ctx, audit};
 use accredit_domain::program::{Practical, Program};
@@ -89,13 +88,7 @@ fn practical<'p>(program: &'p Program, id: &str) -> AppResult<&'p Practical> {
         .ok_or_else(|| AppError::NotFound(format!("practical `{id}` of program `{}`", program.id)))
 }
 
-async fn program(conn: &mut AnyConnection, id: &str) -> AppResult<Program> {
-    load_programs(conn)
-        .await?
-        .into_iter()
-        .find(|p| p.id == id)
-        .ok_or_else(|| AppError::NotFound(format!("program `{id}`")))
-}
+use crate::records::applied_program_named as program;
 
 async fn submission(conn: &mut AnyConnection, row: &AnyRow) -> AppResult<Submission> {
     let program_id: String = row.try_get("program_id").context("program_id")?;

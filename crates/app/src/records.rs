@@ -28,6 +28,18 @@ pub async fn load_programs(conn: &mut AnyConnection) -> AppResult<Vec<Program>> 
         .collect()
 }
 
+/// One applied program, or "not found" naming it.
+pub async fn applied_program_named(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> crate::error::AppResult<Program> {
+    load_programs(conn)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| crate::error::AppError::NotFound(format!("program `{id}`")))
+}
+
 /// Programs a partner is enrolled in.
 pub async fn enrolments(conn: &mut AnyConnection, partner_id: &str) -> AppResult<Vec<String>> {
     let rows = sqlx::query(
