@@ -39,7 +39,12 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--people" => people = args.next().and_then(|v| v.parse().ok()).expect("--people N"),
+            "--people" => {
+                people = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--people N")
+            }
             "--database-url" => url = args.next(),
             _ => {}
         }
@@ -65,7 +70,9 @@ async fn main() {
             )
             .await
             .expect("partner");
-        app.enroll_partner(&ctx, &partner.id, "bench").await.expect("enrol");
+        app.enroll_partner(&ctx, &partner.id, "bench")
+            .await
+            .expect("enrol");
         for n in 0..20_usize.min(people - ids.len()) {
             let person = app
                 .create_person(
@@ -88,17 +95,30 @@ async fn main() {
     let started = Instant::now();
     for id in &ids {
         let t = Instant::now();
-        app.record_evidence(&ctx, "bench", Evidence::ExamPassed { person: id.clone(), exam: "exam".into() })
-            .await
-            .expect("pass");
+        app.record_evidence(
+            &ctx,
+            "bench",
+            Evidence::ExamPassed {
+                person: id.clone(),
+                exam: "exam".into(),
+            },
+        )
+        .await
+        .expect("pass");
         samples.push(t.elapsed());
     }
     let total = started.elapsed();
     samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    let at = |q: f64| {
+        samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+    };
     println!(
         "backend={} issued={} in {:.1} s: {:.0} credentials/s, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
-        if url.starts_with("postgres") { "postgres" } else { "sqlite" },
+        if url.starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        },
         samples.len(),
         total.as_secs_f64(),
         samples.len() as f64 / total.as_secs_f64(),

@@ -43,8 +43,40 @@ pub struct Submission {
     pub status: String,
     pub round: i64,
     pub rubric: Rubric,
+    pub files: Vec<SubmissionFile>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A file attached to a submission (its content is downloaded separately).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SubmissionFile {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_at: String,
+}
+
+/// At most this many bytes per file: reports and screenshots, not recordings.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// What a file's first bytes say it is; only documents and images reviewers can open.
+fn sniff_content_type(name: &str, bytes: &[u8]) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG") {
+        Some("image/png")
+    } else if bytes.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if (lower.ends_with(".txt") || lower.ends_with(".md") || lower.ends_with(".csv"))
+        && std::str::from_utf8(bytes).is_ok()
+    {
+        Some("text/plain; charset=utf-8")
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -93,10 +125,29 @@ use crate::records::applied_program_named as program;
 async fn submission(conn: &mut AnyConnection, row: &AnyRow) -> AppResult<Submission> {
     let program_id: String = row.try_get("program_id").context("program_id")?;
     let practical_id: String = row.try_get("practical_id").context("practical_id")?;
+    let id: String = row.try_get("id").context("id")?;
+    let files = sqlx::query(
+        "SELECT id, file_name, content_type, size, uploaded_at FROM submission_files WHERE submission_id = $1 ORDER BY uploaded_at, file_name",
+    )
+    .bind(&id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|f| {
+        Ok(SubmissionFile {
+            id: f.try_get("id").context("file id")?,
+            file_name: f.try_get("file_name").context("file_name")?,
+            content_type: f.try_get("content_type").context("content_type")?,
+            size: f.try_get("size").context("size")?,
+            uploaded_at: f.try_get("uploaded_at").context("uploaded_at")?,
+        })
+    })
+    .collect::<AppResult<Vec<_>>>()?;
     let program = program(conn, &program_id).await?;
     let definition = practical(&program, &practical_id)?;
     Ok(Submission {
-        id: row.try_get("id").context("id")?,
+        id,
+        files,
         practical_title: definition.title.clone(),
         rubric: definition.rubric.clone(),
         program_id,
@@ -235,6 +286,100 @@ impl App {
             queue.push(item);
         }
         Ok(queue)
+    }
+
+    /// Attaches a file to the firm's submission while it waits for review or for changes.
+    pub async fn attach_file(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> AppResult<Submission> {
+        ctx.authorize(&Action::SubmitPractical, "practicals")?;
+        let current = self.get_submission(ctx, id).await?;
+        if !matches!(current.status.as_str(), "submitted" | "changes_requested") {
+            return Err(AppError::Conflict(format!(
+                "the submission is {}; files can no longer be added",
+                current.status
+            )));
+        }
+        let name = file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(file_name)
+            .trim();
+        if name.is_empty() {
+            return Err(AppError::invalid("file", "the file has no name"));
+        }
+        if bytes.is_empty() {
+            return Err(AppError::invalid("file", format!("`{name}` is empty")));
+        }
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "`{name}` is {} bytes; at most {MAX_FILE_BYTES} are accepted",
+                    bytes.len()
+                ),
+            ));
+        }
+        let Some(content_type) = sniff_content_type(name, &bytes) else {
+            return Err(AppError::invalid(
+                "file",
+                format!("`{name}` is not a PDF, PNG, JPEG or UTF-8 text file (.txt, .md, .csv)"),
+            ));
+        };
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let file_id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO submission_files (id, submission_id, file_name, content_type, size, content, uploaded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&file_id)
+        .bind(id)
+        .bind(name)
+        .bind(content_type)
+        .bind(bytes.len() as i64)
+        .bind(bytes)
+        .bind(format_instant(now))
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            now,
+            "practical.file_attached",
+            &format!("submission:{id}"),
+            serde_json::json!({ "file": file_id, "name": name }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_submission(ctx, id).await
+    }
+
+    /// A file of a submission: (name, content type, bytes), for whoever may see the submission.
+    pub async fn submission_file(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        file_id: &str,
+    ) -> AppResult<(String, String, Vec<u8>)> {
+        self.get_submission(ctx, id).await?;
+        let row = sqlx::query(
+            "SELECT file_name, content_type, content FROM submission_files WHERE id = $1 AND submission_id = $2",
+        )
+        .bind(file_id)
+        .bind(id)
+        .fetch_optional(self.db.reader())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("file `{file_id}` of submission `{id}`")))?;
+        Ok((
+            row.try_get("file_name").context("file_name")?,
+            row.try_get("content_type").context("content_type")?,
+            row.try_get("content").context("content")?,
+        ))
     }
 
     /// The signed-in person's firm's submissions, newest first.

@@ -160,6 +160,8 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(review_queue))
         .routes(routes!(review_practical))
         .routes(routes!(review_agreement))
+        .routes(routes!(attach_files))
+        .routes(routes!(download_file))
         .routes(routes!(person_credentials))
         .routes(routes!(get_credential))
         .routes(routes!(change_credential_status))

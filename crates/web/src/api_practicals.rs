@@ -96,3 +96,74 @@ pub async fn review_agreement(
             .await?,
     ))
 }
+
+/// Attaches files to a submission: `multipart/form-data` with one `file` part per file (PDF,
+/// PNG, JPEG or UTF-8 text; at most 10 MB each).
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/files", tag = "practicals",
+    params(("id" = String, Path)),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = OK, body = Submission)))]
+pub async fn attach_files(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> ApiResult<Json<Submission>> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        crate::problem::ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-upload",
+            "Malformed upload",
+            e.body_text(),
+        )
+    };
+    let mut latest = None;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+            latest = Some(state.app.attach_file(&ctx, &id, &name, bytes).await?);
+        }
+    }
+    match latest {
+        Some(submission) => Ok(Json(submission)),
+        None => Err(crate::problem::ApiError::invalid(
+            "file",
+            "send at least one `file` part",
+        )),
+    }
+}
+
+/// Downloads a file of a submission (its firm, reviewers and program admins).
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/files/{file}", tag = "practicals",
+    params(("id" = String, Path), ("file" = String, Path)),
+    responses((status = OK, content_type = "application/octet-stream", body = Vec<u8>)))]
+pub async fn download_file(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((id, file)): Path<(String, String)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let (name, content_type, bytes) = state.app.submission_file(&ctx, &id, &file).await?;
+    let safe_name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -26,6 +26,7 @@ pub fn routes() -> axum::Router<AppState> {
             "/programs/{program}/practicals/{practical}/submissions",
             post(submit),
         )
+        .route("/submissions/{id}/files", post(attach_files))
         .route("/reviews", get(reviews_page))
         .route("/submissions/{id}/review", post(review))
 }
@@ -214,6 +215,61 @@ async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(other) => return Err(other.into()),
+    };
+    let page = render_practicals(&state, &user, notice, errors).await?;
+    Ok((status, page).into_response())
+}
+
+/// Attaches uploaded files to one of the firm's submissions, then shows the page again.
+async fn attach_files(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> PageResult {
+    let mut csrf = String::new();
+    let mut files = Vec::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(crate::pages::unreadable_upload)?
+    {
+        match field.name() {
+            Some("csrf") => {
+                csrf = field
+                    .text()
+                    .await
+                    .map_err(crate::pages::unreadable_upload)?
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(crate::pages::unreadable_upload)?
+                    .to_vec();
+                files.push((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    check_session_csrf(&user, &csrf)?;
+    let mut errors = Vec::new();
+    let mut attached = 0;
+    for (name, bytes) in files {
+        match state.app.attach_file(&user.ctx(), &id, &name, bytes).await {
+            Ok(_) => attached += 1,
+            Err(AppError::Invalid(problems)) => {
+                errors.extend(problems.iter().map(ToString::to_string));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let notice = (attached > 0).then(|| format!("{attached} file(s) attached."));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = render_practicals(&state, &user, notice, errors).await?;
     Ok((status, page).into_response())

@@ -702,6 +702,14 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             "POST".to_owned(),
             "/api/v1/programs/{program}/items/import".to_owned(),
         ),
+        (
+            "POST".to_owned(),
+            "/api/v1/submissions/{id}/files".to_owned(),
+        ),
+        (
+            "GET".to_owned(),
+            "/api/v1/submissions/{id}/files/{file}".to_owned(),
+        ),
     ];
     let untested: Vec<_> = documented
         .difference(&tested)

@@ -12,6 +12,7 @@ on_both_backends!(
     a_double_reviewed_submission_is_decided_by_a_third_reviewer_and_issues_the_credential,
     changes_requested_start_a_new_round,
     reviewers_sign_from_the_queue_page_and_holders_see_their_credentials,
+    files_attach_to_submissions_and_only_those_who_may_see_them_download,
 );
 
 pub const PRACTICAL_PROGRAM: &str = r#"
@@ -432,4 +433,114 @@ async fn reviewers_sign_from_the_queue_page_and_holders_see_their_credentials(t:
         .get(&format!("/verify/{credential}"), &Auth::Anonymous)
         .await;
     assert!(verify.body.contains("Not valid: revoked"));
+}
+
+fn upload(
+    path: &str,
+    auth: &Auth,
+    name: &str,
+    content: &[u8],
+) -> axum::http::Request<axum::body::Body> {
+    let boundary = "file-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut request = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(path)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+    if let Auth::Session(s) = auth {
+        request = request
+            .header("cookie", format!("accredit_session={}", s.cookie))
+            .header("x-csrf-token", s.csrf.clone());
+    }
+    request.body(axum::body::Body::from(body)).unwrap()
+}
+
+async fn files_attach_to_submissions_and_only_those_who_may_see_them_download(t: TestApp) {
+    let s = setup(&t).await;
+    let id = submit(&t, &s.consultant).await;
+    let path = format!("/api/v1/submissions/{id}/files");
+    let pdf = b"%PDF-1.4\n% Northwind implementation report\n";
+    let attached = t
+        .send(upload(&path, &s.consultant, "reports/northwind.pdf", pdf))
+        .await;
+    assert_eq!(attached.status, 200, "{}", attached.body);
+    let file = attached.json()["files"][0].clone();
+    assert_eq!(file["file_name"], "northwind.pdf");
+    assert_eq!(file["content_type"], "application/pdf");
+    assert_eq!(file["size"], pdf.len());
+
+    let binary = t
+        .send(upload(
+            &path,
+            &s.consultant,
+            "setup.exe",
+            b"MZ\x90\x00binary",
+        ))
+        .await;
+    assert_eq!(binary.status, 422);
+    assert!(
+        binary
+            .body
+            .contains("`setup.exe` is not a PDF, PNG, JPEG or UTF-8 text file"),
+        "{}",
+        binary.body
+    );
+    let empty = t.send(upload(&path, &s.consultant, "notes.txt", b"")).await;
+    assert!(
+        empty.body.contains("`notes.txt` is empty"),
+        "{}",
+        empty.body
+    );
+    // Reviewers read files but do not attach them; other firms do not even see them.
+    assert_eq!(
+        t.send(upload(&path, &s.reviewers[0], "x.txt", b"hello"))
+            .await
+            .status,
+        403
+    );
+    let globex = t.login(&s.w.globex_admin.email).await;
+    assert_eq!(
+        t.send(upload(&path, &globex, "x.txt", b"hello"))
+            .await
+            .status,
+        404
+    );
+    let download = format!(
+        "/api/v1/submissions/{id}/files/{}",
+        file["id"].as_str().unwrap()
+    );
+    let got = t.get(&download, &s.reviewers[0]).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        got.header("content-disposition"),
+        Some("attachment; filename=\"northwind.pdf\"")
+    );
+    assert_eq!(got.body.as_bytes(), pdf);
+    assert_eq!(t.get(&download, &globex).await.status, 404);
+    assert_eq!(t.get(&download, &Auth::Anonymous).await.status, 401);
+    let queue = t.get("/reviews", &s.reviewers[0]).await;
+    assert!(queue.body.contains("northwind.pdf"), "{}", queue.body);
+
+    // Once decided, the submission is closed to new files.
+    for reviewer in &s.reviewers[..2] {
+        t.post(
+            &format!("/api/v1/submissions/{id}/reviews"),
+            reviewer,
+            review("approve", PASSWORD),
+        )
+        .await;
+    }
+    let late = t
+        .send(upload(&path, &s.consultant, "late.txt", b"one more thing"))
+        .await;
+    assert_eq!(late.status, 409, "{}", late.body);
 }
