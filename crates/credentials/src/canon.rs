@@ -140,14 +140,22 @@ fn has_null(context: &Value) -> bool {
 /// left to oxjsonld.
 #[derive(Clone, Default)]
 struct Ctx {
-    terms: HashMap<String, Value>,
+    /// Shared until changed: nodes inherit their parent's context far more often than they
+    /// change it, and copying hundreds of definitions per node dominated the walk.
+    terms: Terms,
     /// Set by a non-propagated (type-scoped) context: nested nodes revert to it.
     previous: Option<Rc<Ctx>>,
 }
 
+/// Term definitions by term.
+type Terms = Rc<HashMap<String, Rc<Value>>>;
+
 impl Ctx {
     fn definition(&self, term: &str) -> Option<&Value> {
-        self.terms.get(term).filter(|d| !d.is_null())
+        self.terms
+            .get(term)
+            .map(AsRef::as_ref)
+            .filter(|d| !d.is_null())
     }
 
     /// The keyword `key` stands for: itself, or the keyword its term is an alias of.
@@ -228,12 +236,12 @@ fn process(active: &Ctx, local: &Value, propagate: bool, depth: usize) -> Result
             // The walk puts the sentinel vocabulary back after any null (see `walk_node`).
             Value::Null => {
                 result = Ctx {
-                    terms: HashMap::new(),
+                    terms: Rc::default(),
                     previous: (!propagate).then(|| Rc::new(result.clone())),
                 };
             }
             Value::String(url) => {
-                result = process(&result, contexts::context_value(url)?, true, depth + 1)?;
+                result = process_url(&result, url, depth)?;
             }
             Value::Object(definitions) => {
                 if definitions.get("@vocab").is_some_and(Value::is_null) {
@@ -269,9 +277,40 @@ fn process(active: &Ctx, local: &Value, propagate: bool, depth: usize) -> Result
     Ok(result)
 }
 
+thread_local! {
+    /// Bundled contexts processed on top of a given active context, keyed by that context's
+    /// term map (kept alive in the value, so its address is never reused) and the URL. The
+    /// same few contexts open every credential; processing them once per thread is the point.
+    static PROCESSED_URLS: std::cell::RefCell<HashMap<(usize, String), (Terms, Ctx)>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// A bounded cache: a handful of context chains occur in practice.
+const MAX_PROCESSED_URLS: usize = 64;
+
+fn process_url(active: &Ctx, url: &str, depth: usize) -> Result<Ctx, Error> {
+    if active.previous.is_some() {
+        return process(active, contexts::context_value(url)?, true, depth + 1);
+    }
+    let key = (Rc::as_ptr(&active.terms) as usize, url.to_owned());
+    if let Some(hit) =
+        PROCESSED_URLS.with(|cache| cache.borrow().get(&key).map(|(_, ctx)| ctx.clone()))
+    {
+        return Ok(hit);
+    }
+    let processed = process(active, contexts::context_value(url)?, true, depth + 1)?;
+    PROCESSED_URLS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() < MAX_PROCESSED_URLS {
+            cache.insert(key, (active.terms.clone(), processed.clone()));
+        }
+    });
+    Ok(processed)
+}
+
 fn define(ctx: &mut Ctx, term: &str, definition: &Value) {
     if !term.starts_with('@') {
-        ctx.terms.insert(term.to_owned(), definition.clone());
+        Rc::make_mut(&mut ctx.terms).insert(term.to_owned(), Rc::new(definition.clone()));
     }
 }
 
