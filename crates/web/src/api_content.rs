@@ -23,28 +23,34 @@ pub async fn import_content(
     Path((program, module)): Path<(String, String)>,
     mut form: Multipart,
 ) -> ApiResult<(StatusCode, Json<ModuleVersion>)> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-upload",
-            "Malformed upload",
-            e.body_text(),
-        )
-    };
     let mut files = Vec::new();
     let mut recordings = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(crate::problem::ApiError::malformed_upload)?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("upload").to_owned();
-            let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(crate::problem::ApiError::malformed_upload)?
+                .to_vec();
             files.push(ContentFile {
                 file_name,
                 bytes,
                 recording_url: None,
             });
         } else if let Some(file) = name.strip_prefix("recording_url:") {
-            recordings.push((file.to_owned(), field.text().await.map_err(unreadable)?));
+            recordings.push((
+                file.to_owned(),
+                field
+                    .text()
+                    .await
+                    .map_err(crate::problem::ApiError::malformed_upload)?,
+            ));
         }
     }
     for (file, url) in recordings {

@@ -286,25 +286,31 @@ pub async fn import_item_files(
     Path(program): Path<String>,
     mut form: axum::extract::Multipart,
 ) -> ApiResult<Json<ItemImportReport>> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        crate::problem::ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-upload",
-            "Malformed upload",
-            e.body_text(),
-        )
-    };
     let mut files = Vec::new();
     let mut domain = None;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(crate::problem::ApiError::malformed_upload)?
+    {
         match field.name() {
             Some("file") => {
                 let file_name = field.file_name().unwrap_or("upload").to_owned();
-                let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(crate::problem::ApiError::malformed_upload)?
+                    .to_vec();
                 files.push(accredit_app::exams::ItemFile { file_name, bytes });
             }
             Some("domain") => {
-                domain = Some(field.text().await.map_err(unreadable)?).filter(|d| !d.is_empty())
+                domain = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(crate::problem::ApiError::malformed_upload)?,
+                )
+                .filter(|d| !d.is_empty())
             }
             _ => {}
         }

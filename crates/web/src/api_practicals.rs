@@ -109,19 +109,19 @@ pub async fn attach_files(
     Path(id): Path<String>,
     mut form: axum::extract::Multipart,
 ) -> ApiResult<Json<Submission>> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        crate::problem::ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-upload",
-            "Malformed upload",
-            e.body_text(),
-        )
-    };
     let mut latest = None;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(crate::problem::ApiError::malformed_upload)?
+    {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(crate::problem::ApiError::malformed_upload)?
+                .to_vec();
             latest = Some(state.app.attach_file(&ctx, &id, &name, bytes).await?);
         }
     }

@@ -72,6 +72,16 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
     }
 
+    /// A multipart upload the server could not read.
+    pub fn malformed_upload(error: axum::extract::multipart::MultipartError) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-upload",
+            "Malformed upload",
+            error.body_text(),
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
