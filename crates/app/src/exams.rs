@@ -1216,19 +1216,33 @@ async fn form_items(
     program_id: &str,
     form: &[FormItem],
 ) -> AppResult<Vec<Item>> {
-    let mut items = Vec::with_capacity(form.len());
-    for f in form {
-        let json: String = sqlx::query_scalar(
-            "SELECT definition FROM items WHERE program_id = $1 AND id = $2 AND version = $3",
-        )
-        .bind(program_id)
-        .bind(&f.item_id)
-        .bind(i64::from(f.version))
-        .fetch_one(&mut *conn)
-        .await?;
-        items.push(serde_json::from_str(&json).context("stored item")?);
+    if form.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(items)
+    // One query for the whole form: every page view and scoring reads it.
+    let placeholders: Vec<String> = (0..form.len()).map(|i| format!("${}", i + 2)).collect();
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, version, definition FROM items WHERE program_id = $1 AND id IN ({})",
+        placeholders.join(", ")
+    )))
+    .bind(program_id);
+    for f in form {
+        query = query.bind(&f.item_id);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    form.iter()
+        .map(|f| {
+            let row = rows
+                .iter()
+                .find(|r| {
+                    r.try_get::<String, _>("id").ok().as_deref() == Some(f.item_id.as_str())
+                        && r.try_get::<i64, _>("version").ok() == Some(i64::from(f.version))
+                })
+                .with_context(|| format!("item {} version {} of a form", f.item_id, f.version))?;
+            let json: String = row.try_get("definition").context("definition")?;
+            Ok(serde_json::from_str(&json).context("stored item")?)
+        })
+        .collect()
 }
 
 /// GIFT and QTI files.
