@@ -15,6 +15,7 @@ mod canon;
 mod contexts;
 mod did;
 mod error;
+mod jsonld;
 mod jwt;
 mod keys;
 mod proof;

@@ -1,4 +1,5 @@
 mod differential;
+mod jsonld;
 mod jwt;
 mod open_badge;
 mod rejections;
