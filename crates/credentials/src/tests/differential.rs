@@ -195,7 +195,7 @@ const TEXTS: &[&str] = &[
     "Line one\nLine two\ttabbed",
     "\"Quoted\" and back\\slashed",
     "Emoji 🎓 and accents é ü ñ",
-    "Control \u{1} and \u{7f} characters",
+    "Control \u{1}\u{8}\u{c}\r and \u{7f} characters",
     "",
     "日本語の資格",
 ];
