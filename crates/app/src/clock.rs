@@ -37,6 +37,20 @@ impl Clock for FixedClock {
     }
 }
 
+/// Another clock moved by a whole number of days: runs jobs "as of" another date while time
+/// still passes (retries wait in real time).
+#[derive(Debug)]
+pub struct ShiftedClock {
+    pub inner: Arc<dyn Clock>,
+    pub shift: jiff::SignedDuration,
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        self.inner.now() + self.shift
+    }
+}
+
 /// How instants are stored: RFC 3339 in UTC with a fixed number of digits, so text order is time
 /// order on both backends.
 pub fn format_instant(ts: Timestamp) -> String {

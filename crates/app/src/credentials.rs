@@ -179,6 +179,23 @@ impl App {
             serde_json::json!({ "person": credential.person_id, "track": credential.track_id, "reason": reason }),
         )
         .await?;
+        if status != "active" {
+            crate::events::emit(
+                &mut tx,
+                now,
+                action,
+                &format!("{id}:{}", format_instant(now)),
+                serde_json::json!({
+                    "credential": id,
+                    "person": credential.person_id,
+                    "partner": partner,
+                    "program": credential.program_id,
+                    "track": credential.track_id,
+                    "reason": reason,
+                }),
+            )
+            .await?;
+        }
         let touched = vec![partner.clone()];
         self.refresh_standing(&mut tx, ctx, &partner, None).await?;
         self.notify_changed(&mut tx, &touched).await?;

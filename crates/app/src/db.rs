@@ -93,8 +93,8 @@ macro_rules! migrations {
     };
 }
 
-const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files");
-const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files");
+const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files", 9 "0009_lifecycle");
+const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files", 9 "0009_lifecycle");
 
 impl Db {
     /// Connects without touching the schema.
@@ -159,6 +159,11 @@ impl Db {
     /// Pool for queries that only read.
     pub fn reader(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// Pool for single statements that write outside a use case's transaction.
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
     }
 
     /// Starts the transaction every state-changing use case runs in.

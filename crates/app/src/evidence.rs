@@ -194,9 +194,15 @@ impl App {
                 .bind(track)
                 .execute(&mut *tx)
                 .await?;
+                // Milestones already behind a recorded credential are not sent late.
+                let next_due = accredit_domain::lifecycle::first_due(
+                    valid_until,
+                    definition.renewal.window_days,
+                    self.today(),
+                );
                 sqlx::query(
-                    "INSERT INTO credentials (id, person_id, program_id, track_id, issued_on, valid_until, status, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)",
+                    "INSERT INTO credentials (id, person_id, program_id, track_id, issued_on, valid_until, status, created_at, next_due_on)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
                 )
                 .bind(uuid::Uuid::now_v7().to_string())
                 .bind(person)
@@ -205,6 +211,7 @@ impl App {
                 .bind(issued_on.to_string())
                 .bind(valid_until.to_string())
                 .bind(&at)
+                .bind(next_due.to_string())
                 .execute(&mut *tx)
                 .await?;
                 (

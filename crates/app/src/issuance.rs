@@ -68,9 +68,14 @@ impl App {
                 )
                 .fetch_one(&mut *tx)
                 .await?;
+                let next_due = accredit_domain::lifecycle::next_due(
+                    valid_until,
+                    track.renewal.window_days,
+                    today,
+                );
                 let inserted = sqlx::query(
-                    "INSERT INTO credentials (id, person_id, program_id, track_id, issued_on, valid_until, status, created_at, content_versions, status_index)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
+                    "INSERT INTO credentials (id, person_id, program_id, track_id, issued_on, valid_until, status, created_at, content_versions, status_index, next_due_on)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10)
                      ON CONFLICT (person_id, program_id, track_id) WHERE status = 'active' DO NOTHING",
                 )
                 .bind(&id)
@@ -82,6 +87,7 @@ impl App {
                 .bind(format_instant(now))
                 .bind(serde_json::to_string(&versions).context("content versions")?)
                 .bind(index)
+                .bind(next_due.map(|d| d.to_string()))
                 .execute(&mut *tx)
                 .await?;
                 if inserted.rows_affected() == 0 {
@@ -100,6 +106,21 @@ impl App {
                         "track": track.id,
                         "valid_until": valid_until.to_string(),
                         "content_versions": versions,
+                    }),
+                )
+                .await?;
+                crate::events::emit(
+                    tx,
+                    now,
+                    "credential.issued",
+                    &id,
+                    serde_json::json!({
+                        "credential": id,
+                        "person": candidate.person_id,
+                        "partner": partner,
+                        "program": program.id,
+                        "track": track.id,
+                        "valid_until": valid_until.to_string(),
                     }),
                 )
                 .await?;

@@ -9,12 +9,15 @@ pub mod clock;
 pub mod content;
 pub mod credentials;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod entitlements;
 pub mod error;
+pub mod events;
 pub mod evidence;
 pub mod exams;
 mod issuance;
+pub mod lifecycle;
 pub mod outbox;
 pub mod overview;
 pub mod people_import;
@@ -32,7 +35,7 @@ use accredit_domain::throttle::LoginThrottle;
 use accredit_domain::{Action, Principal};
 use std::sync::Arc;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock};
 pub use db::{Backend, Db, DbError};
 pub use error::{AppError, AppResult};
 

@@ -470,6 +470,16 @@ impl App {
                 )
                 .await?;
             }
+            if previous.is_some() && previous_tier != tier {
+                crate::events::emit(
+                    conn,
+                    now,
+                    "tier.changed",
+                    &format!("{partner_id}:{}:{}", program.id, format_instant(now)),
+                    serde_json::json!({ "partner": partner_id, "program": program.id, "from": previous_tier, "to": tier }),
+                )
+                .await?;
+            }
         }
         Ok(())
     }

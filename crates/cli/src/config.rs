@@ -23,7 +23,13 @@ pub const KNOWN_ENV: &[&str] = &[
     "ACCREDIT_LOG",
     "ACCREDIT_SESSION_HOURS",
     "ACCREDIT_DEMO_PASSWORD",
+    "ACCREDIT_SMTP_URL",
+    "ACCREDIT_MAIL_FROM",
+    "ACCREDIT_DELIVERY_RETRY_SECONDS",
+    "ACCREDIT_DELIVERY_ATTEMPTS",
+    "ACCREDIT_DELIVERY_LEASE_SECONDS",
 ];
+pub const DEFAULT_MAIL_FROM: &str = "Accredit <accredit@localhost>";
 
 /// Options every subcommand accepts.
 #[derive(Debug, Clone, Args)]
@@ -54,6 +60,22 @@ pub struct ServerArgs {
     /// How many hours a sign-in lasts. Default: 12.
     #[arg(long, env = "ACCREDIT_SESSION_HOURS", value_name = "HOURS")]
     pub session_hours: Option<u32>,
+    /// SMTP server for outgoing email, e.g. smtp://mail.example:587?tls=required or
+    /// smtps://user:password@mail.example. Without one, email waits in the outbox.
+    #[arg(long, env = "ACCREDIT_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing email. Default: Accredit <accredit@localhost>.
+    #[arg(long, env = "ACCREDIT_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// Wait before the first retry of a failed delivery; doubles each time. Default: 30.
+    #[arg(long, env = "ACCREDIT_DELIVERY_RETRY_SECONDS", value_name = "SECONDS")]
+    pub delivery_retry_seconds: Option<u32>,
+    /// Attempts before a message is dead. Default: 8.
+    #[arg(long, env = "ACCREDIT_DELIVERY_ATTEMPTS", value_name = "N")]
+    pub delivery_attempts: Option<u32>,
+    /// How long a worker holds a message it is sending before another may take it. Default: 120.
+    #[arg(long, env = "ACCREDIT_DELIVERY_LEASE_SECONDS", value_name = "SECONDS")]
+    pub delivery_lease_seconds: Option<u32>,
 }
 
 /// What `accredit.toml` may contain.
@@ -66,6 +88,11 @@ struct FileSettings {
     public_url: Option<String>,
     log: Option<String>,
     session_hours: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    delivery_retry_seconds: Option<u32>,
+    delivery_attempts: Option<u32>,
+    delivery_lease_seconds: Option<u32>,
 }
 
 /// The resolved settings.
@@ -79,6 +106,9 @@ pub struct Settings {
     pub public_url: String,
     pub log: String,
     pub session_hours: u32,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub retry: accredit_app::outbox::RetryPolicy,
 }
 
 impl Settings {
@@ -132,7 +162,43 @@ impl Settings {
                 "setting `session_hours`: {session_hours} is outside 1 to 720"
             )));
         }
+        let positive = |name: &str, value: Option<u32>, default: u32| match value {
+            Some(0) => Err(CliError::config(format!(
+                "setting `{name}`: must be at least 1"
+            ))),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        let retry = accredit_app::outbox::RetryPolicy {
+            base: jiff::SignedDuration::from_secs(i64::from(positive(
+                "delivery_retry_seconds",
+                server
+                    .delivery_retry_seconds
+                    .or(file.delivery_retry_seconds),
+                30,
+            )?)),
+            max_attempts: i64::from(positive(
+                "delivery_attempts",
+                server.delivery_attempts.or(file.delivery_attempts),
+                8,
+            )?),
+            lease: jiff::SignedDuration::from_secs(i64::from(positive(
+                "delivery_lease_seconds",
+                server
+                    .delivery_lease_seconds
+                    .or(file.delivery_lease_seconds),
+                120,
+            )?)),
+            ..accredit_app::outbox::RetryPolicy::default()
+        };
         Ok(Self {
+            smtp_url: server.smtp_url.clone().or(file.smtp_url),
+            mail_from: server
+                .mail_from
+                .clone()
+                .or(file.mail_from)
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            retry,
             bind,
             data_dir,
             database_url,
@@ -145,6 +211,16 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_LOG.to_owned()),
             session_hours,
         })
+    }
+
+    /// How this node delivers outgoing messages.
+    pub fn delivery(&self) -> Result<accredit_app::delivery::Delivery, CliError> {
+        accredit_app::delivery::Delivery::new(
+            self.smtp_url.as_deref(),
+            &self.mail_from,
+            self.retry.clone(),
+        )
+        .map_err(|e| CliError::config(format!("delivery settings: {e}")))
     }
 
     /// Creates the data directory when the default SQLite database lives there.

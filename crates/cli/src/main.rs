@@ -51,6 +51,9 @@ enum Command {
     /// Import and export partner staff as CSV.
     #[command(subcommand)]
     People(commands::people::PeopleCommand),
+    /// The daily sweep (reminders, renewal windows, expiries) and message delivery.
+    #[command(subcommand)]
+    Jobs(commands::jobs::JobsCommand),
 }
 
 /// A failure the command line reports: a message for people and an exit code for scripts.
@@ -139,6 +142,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             commands::credential::rotate(&cli.global).await
         }
         Command::People(command) => commands::people::run(&cli.global, command).await,
+        Command::Jobs(command) => commands::jobs::run(&cli.global, command).await,
     }
 }
 

@@ -306,6 +306,9 @@ pub enum Action<'a> {
     SubmitPractical,
     /// Review practical submissions and sign decisions.
     ReviewPracticals,
+    /// Record recertification triggers and health scores, manage webhooks, run the daily
+    /// sweep, inspect and replay outgoing messages.
+    ManageLifecycle,
 }
 
 /// Why an action was refused.
@@ -401,6 +404,15 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
                 Ok(())
             } else {
                 forbidden("only program admins manage the item bank and publish exams")
+            }
+        }
+        Action::ManageLifecycle => {
+            if admin || principal.has_scope(Scope::ProgramsWrite) {
+                Ok(())
+            } else {
+                forbidden(
+                    "only program admins manage recertification, health scores, webhooks and outgoing messages",
+                )
             }
         }
         Action::TakeExam => match principal {

@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod exam;
 pub mod identity;
 pub mod item_stats;
+pub mod lifecycle;
 pub mod program;
 pub mod review;
 pub mod throttle;

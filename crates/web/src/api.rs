@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::api_content::*;
 use crate::api_credentials::*;
 use crate::api_exams::*;
+use crate::api_lifecycle::*;
 use crate::api_practicals::*;
 use crate::api_programs::*;
 use crate::problem::{ApiJson, ApiQuery, ApiResult, FieldProblem, Problem};
@@ -41,6 +42,7 @@ use utoipa_axum::routes;
         (name = "credentials", description = "Issued credentials, revocation and suspension"),
         (name = "practicals", description = "Practical assessments: submissions, signed reviews, agreement"),
         (name = "exams", description = "Blueprints, the item bank, attempts, proctoring and item quality"),
+        (name = "lifecycle", description = "Keeping certification current: the daily sweep, webhooks, outgoing messages, notifications"),
     )
 )]
 struct ApiDoc;
@@ -166,6 +168,13 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(get_credential))
         .routes(routes!(change_credential_status))
         .routes(routes!(verify_credential))
+        .routes(routes!(run_sweep))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(disable_webhook))
+        .routes(routes!(test_webhook))
+        .routes(routes!(list_outbox))
+        .routes(routes!(replay_message))
+        .routes(routes!(my_notifications))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -5,6 +5,7 @@ pub mod api;
 pub mod api_content;
 mod api_credentials;
 mod api_exams;
+mod api_lifecycle;
 mod api_practicals;
 pub mod api_programs;
 mod highlight;

@@ -2,6 +2,7 @@ pub mod admin;
 pub mod content;
 pub mod credential;
 pub mod items;
+pub mod jobs;
 pub mod people;
 pub mod program;
 pub mod serve;

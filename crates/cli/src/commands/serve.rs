@@ -88,6 +88,34 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
             }
         }
     });
+    // The daily sweep: hourly, so a node started mid-day or a failed run catches up; a run for
+    // a day already swept finds nothing due.
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            let today = sweeper.today();
+            match sweeper.run_sweep(&accredit_app::Ctx::system(), today).await {
+                Ok(report) if report.credentials == 0 => {}
+                Ok(report) => tracing::info!(?report, "daily sweep"),
+                Err(e) => tracing::error!(error = ?e, "daily sweep"),
+            }
+        }
+    });
+    let delivery = settings.delivery()?;
+    let courier = app.clone();
+    tokio::spawn(async move {
+        let mut every_few_seconds = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every_few_seconds.tick().await;
+            match courier.deliver_due(&delivery).await {
+                Ok(report) if report == Default::default() => {}
+                Ok(report) => tracing::info!(?report, "delivered messages"),
+                Err(e) => tracing::error!(error = ?e, "delivering messages"),
+            }
+        }
+    });
     if app.db.backend == accredit_app::Backend::Postgres {
         let follower = app.clone();
         let url = settings.database_url.clone();

@@ -1,0 +1,539 @@
+//! The daily sweep: for a given date, everything due — reminders 90, 60 and 30 days before a
+//! credential lapses, renewal windows opening, expiries — acted on with its messages, status
+//! changes and tier re-evaluation.
+//!
+//! Each active credential stores the next day something is due for it (`next_due_on`, indexed),
+//! so the sweep reads only due credentials: its cost follows what is due, not how many
+//! credentials exist. Credentials are taken in batches, one transaction each; on PostgreSQL
+//! `FOR UPDATE SKIP LOCKED` lets sweeps on several nodes share the work. Every message has a
+//! deduplication key and each reminder a row keyed by credential and milestone, so re-running a
+//! date, racing sweeps or a sweep restarted after a crash send nothing twice; what a crashed
+//! batch did not commit is simply still due.
+
+use crate::clock::ShiftedClock;
+use crate::error::AppResult;
+use crate::events::{Notice, emit, notify};
+use crate::outbox::{EMAIL, enqueue_once};
+use crate::records::{load_programs, parse_date};
+use crate::{App, Backend, Ctx};
+use accredit_domain::Action;
+use accredit_domain::lifecycle::{Milestone, days_between, due, first_due, lapses_on};
+use accredit_domain::program::{Program, RenewalRequirement, Track};
+use anyhow::Context as _;
+use jiff::civil::Date;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row as _};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Credentials handled per transaction.
+const BATCH: i64 = 500;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SweepReport {
+    pub as_of: String,
+    /// Credentials looked at because something was due.
+    pub credentials: usize,
+    pub reminders: usize,
+    pub renewal_notices: usize,
+    pub expired: usize,
+    /// Reminders not sent because a later milestone was due too (after days without a sweep).
+    pub passed_over: usize,
+    pub digests: usize,
+}
+
+/// A due credential with what its messages need.
+struct DueCredential {
+    id: String,
+    person_id: String,
+    person_name: String,
+    email: String,
+    partner_id: Option<String>,
+    account_manager_id: Option<String>,
+    program_id: String,
+    track_id: String,
+    valid_until: Date,
+    next_due_on: Date,
+}
+
+/// How renewal works for a track, in words.
+pub fn renewal_in_words(program: &Program, track: &Track) -> String {
+    match &track.renewal.requires {
+        RenewalRequirement::FullTrack => "complete the track's requirements again".into(),
+        RenewalRequirement::DeltaModule { delta_exam } => {
+            let exam = delta_exam
+                .as_ref()
+                .and_then(|e| program.exams.iter().find(|x| &x.id == e))
+                .map(|e| format!(" and pass the short exam \"{}\"", e.title))
+                .unwrap_or_default();
+            format!("read what changed since you earned it (the delta module){exam}")
+        }
+        RenewalRequirement::Practicals { practicals, count } => {
+            let names: Vec<&str> = practicals
+                .iter()
+                .filter_map(|p| program.practicals.iter().find(|x| &x.id == p))
+                .map(|p| p.title.as_str())
+                .collect();
+            format!(
+                "have {count} more submission(s) approved: {}",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+impl App {
+    /// This application as of another day: the clock moved by whole days, still running.
+    pub fn at(&self, day: Date) -> App {
+        let today = self.today();
+        if day == today {
+            return self.clone();
+        }
+        let shift = jiff::SignedDuration::from_hours(24 * days_between(today, day));
+        let mut shifted = self.clone();
+        shifted.clock = Arc::new(ShiftedClock {
+            inner: self.clock.clone(),
+            shift,
+        });
+        shifted
+    }
+
+    /// Runs the daily sweep for `as_of`. Idempotent: a second run for the same date finds
+    /// nothing due.
+    pub async fn run_sweep(&self, ctx: &Ctx, as_of: Date) -> AppResult<SweepReport> {
+        ctx.authorize(&Action::ManageLifecycle, "the daily sweep")?;
+        let app = self.at(as_of);
+        app.schedule_unscheduled().await?;
+        let programs: BTreeMap<String, Program> = {
+            let mut conn = app.db.reader().acquire().await?;
+            load_programs(&mut conn)
+                .await?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect()
+        };
+        let mut report = SweepReport {
+            as_of: as_of.to_string(),
+            ..SweepReport::default()
+        };
+        loop {
+            let mut tx = app.db.begin().await?;
+            let batch = due_credentials(&mut tx, app.db.backend, as_of).await?;
+            if batch.is_empty() {
+                tx.rollback().await?;
+                // Rows another sweep holds are still due until it commits; the digest below
+                // must see its reminders, so wait for it (or for its rollback).
+                if still_due(&app, as_of).await? == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+            let mut touched = BTreeSet::new();
+            for credential in &batch {
+                report.credentials += 1;
+                app.handle_due(
+                    &mut tx,
+                    ctx,
+                    &programs,
+                    credential,
+                    as_of,
+                    &mut report,
+                    &mut touched,
+                )
+                .await?;
+            }
+            for partner in &touched {
+                app.refresh_standing(&mut tx, ctx, partner, None).await?;
+            }
+            let touched: Vec<String> = touched.into_iter().collect();
+            app.notify_changed(&mut tx, &touched).await?;
+            tx.commit().await?;
+            app.entitlements_changed(&touched).await?;
+        }
+        report.digests = app.send_digests(as_of).await?;
+        Ok(report)
+    }
+
+    /// Gives a schedule to active credentials that have none (issued before lifecycle
+    /// scheduling, or loaded directly).
+    async fn schedule_unscheduled(&self) -> AppResult<()> {
+        let today = self.today();
+        let mut conn = self.db.reader().acquire().await?;
+        let programs: BTreeMap<String, Program> = load_programs(&mut conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        drop(conn);
+        let rows = sqlx::query(
+            "SELECT id, program_id, track_id, valid_until FROM credentials
+             WHERE next_due_on IS NULL AND status = 'active'",
+        )
+        .fetch_all(self.db.reader())
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        for row in rows {
+            let id: String = row.try_get("id").context("id")?;
+            let program: String = row.try_get("program_id").context("program_id")?;
+            let track: String = row.try_get("track_id").context("track_id")?;
+            let valid_until = parse_date(&row.try_get::<String, _>("valid_until")?)?;
+            let window = programs
+                .get(&program)
+                .and_then(|p| p.track(&track))
+                .map_or(0, |t| t.renewal.window_days);
+            let next = first_due(valid_until, window, today);
+            sqlx::query(
+                "UPDATE credentials SET next_due_on = $2 WHERE id = $1 AND next_due_on IS NULL",
+            )
+            .bind(&id)
+            .bind(next.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn handle_due(
+        &self,
+        tx: &mut AnyConnection,
+        ctx: &Ctx,
+        programs: &BTreeMap<String, Program>,
+        credential: &DueCredential,
+        as_of: Date,
+        report: &mut SweepReport,
+        touched: &mut BTreeSet<String>,
+    ) -> AppResult<()> {
+        let Some((program, track)) = programs
+            .get(&credential.program_id)
+            .and_then(|p| p.track(&credential.track_id).map(|t| (p, t)))
+        else {
+            // The track is gone from the program: nothing more will be due.
+            set_next_due(tx, &credential.id, None).await?;
+            return Ok(());
+        };
+        let now = self.now();
+        let due = due(
+            credential.valid_until,
+            track.renewal.window_days,
+            credential.next_due_on,
+            as_of,
+        );
+        report.passed_over += due.passed_over.len();
+        let lapses = lapses_on(credential.valid_until);
+        let link = format!(
+            "{}/credentials/{}",
+            self.config.public_url.trim_end_matches('/'),
+            credential.id
+        );
+        for (day, milestone) in &due.act_on {
+            let key = format!("{}:{}", credential.id, milestone.key());
+            match milestone {
+                Milestone::Reminder { days_before } => {
+                    let first = sqlx::query(
+                        "INSERT INTO lifecycle_reminders (credential_id, milestone, due_on, swept_on, account_manager_id)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (credential_id, milestone) DO NOTHING",
+                    )
+                    .bind(&credential.id)
+                    .bind(milestone.key())
+                    .bind(day.to_string())
+                    .bind(as_of.to_string())
+                    .bind(&credential.account_manager_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if !first {
+                        continue;
+                    }
+                    let days_left = days_between(as_of, lapses);
+                    let subject =
+                        format!("Your {} credential lapses in {days_left} days", track.name);
+                    let body = format!(
+                        "Hello {name},\n\nYour {track} credential ({program}) is valid until {until}. \
+                         It lapses on {lapses}, in {days_left} days.\n\nTo renew: {how}.\n\n{link}\n\n\
+                         This is the {days_before}-day reminder.\n",
+                        name = credential.person_name,
+                        track = track.name,
+                        program = program.name,
+                        until = credential.valid_until,
+                        how = renewal_in_words(program, track),
+                    );
+                    self.tell_person(tx, credential, "reminder", &subject, &body, &link, &key)
+                        .await?;
+                    report.reminders += 1;
+                }
+                Milestone::RenewalOpens => {
+                    let subject = format!("Renewal is open for your {} credential", track.name);
+                    let body = format!(
+                        "Hello {name},\n\nFrom today you can renew your {track} credential ({program}), \
+                         which lapses on {lapses}.\n\nTo renew: {how}.\n\n{link}\n",
+                        name = credential.person_name,
+                        track = track.name,
+                        program = program.name,
+                        how = renewal_in_words(program, track),
+                    );
+                    self.tell_person(tx, credential, "renewal", &subject, &body, &link, &key)
+                        .await?;
+                    report.renewal_notices += 1;
+                }
+                Milestone::Expiry => {
+                    let expired = sqlx::query(
+                        "UPDATE credentials SET status = 'expired', status_changed_at = $2
+                         WHERE id = $1 AND status = 'active'",
+                    )
+                    .bind(&credential.id)
+                    .bind(crate::clock::format_instant(now))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if !expired {
+                        continue;
+                    }
+                    let subject = format!("Your {} credential has expired", track.name);
+                    let body = format!(
+                        "Hello {name},\n\nYour {track} credential ({program}) was valid until {until} \
+                         and has now expired.\n\nTo earn it again: complete the track's requirements.\n\n{link}\n",
+                        name = credential.person_name,
+                        track = track.name,
+                        program = program.name,
+                        until = credential.valid_until,
+                    );
+                    self.tell_person(tx, credential, "expiry", &subject, &body, &link, &key)
+                        .await?;
+                    emit(
+                        tx,
+                        now,
+                        "credential.expired",
+                        &credential.id,
+                        serde_json::json!({
+                            "credential": credential.id,
+                            "person": credential.person_id,
+                            "partner": credential.partner_id,
+                            "program": program.id,
+                            "track": track.id,
+                            "valid_until": credential.valid_until.to_string(),
+                        }),
+                    )
+                    .await?;
+                    crate::audit::record(
+                        tx,
+                        ctx,
+                        now,
+                        "credential.expired",
+                        &format!("credential:{}", credential.id),
+                        serde_json::json!({ "person": credential.person_id, "track": track.id, "valid_until": credential.valid_until.to_string() }),
+                    )
+                    .await?;
+                    if let Some(partner) = &credential.partner_id {
+                        touched.insert(partner.clone());
+                    }
+                    report.expired += 1;
+                }
+            }
+        }
+        set_next_due(tx, &credential.id, due.next).await?;
+        Ok(())
+    }
+
+    /// An email and a home-page notification, each once per `key`.
+    #[allow(clippy::too_many_arguments)]
+    async fn tell_person(
+        &self,
+        tx: &mut AnyConnection,
+        credential: &DueCredential,
+        kind: &str,
+        subject: &str,
+        body: &str,
+        link: &str,
+        key: &str,
+    ) -> AppResult<()> {
+        let now = self.now();
+        enqueue_once(
+            tx,
+            now,
+            EMAIL,
+            &format!("lifecycle.{kind}"),
+            &credential.email,
+            serde_json::json!({
+                "subject": subject,
+                "body": body,
+                "to_name": credential.person_name,
+                "credential": credential.id,
+                "person": credential.person_id,
+            }),
+            Some(&format!("email:{key}")),
+        )
+        .await?;
+        notify(
+            tx,
+            now,
+            &credential.person_id,
+            Notice {
+                kind,
+                title: subject.to_owned(),
+                body: body.to_owned(),
+                link: Some(link.to_owned()),
+            },
+            &format!("notice:{key}"),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// One email per Partner Account Manager listing the reminders their partners' people were
+    /// sent on `as_of`.
+    async fn send_digests(&self, as_of: Date) -> AppResult<usize> {
+        let rows = sqlx::query(
+            "SELECT r.account_manager_id, m.display_name AS pam_name, m.email AS pam_email,
+                    p.display_name AS person_name, pa.name AS partner_name, c.track_id,
+                    c.program_id, c.valid_until, r.milestone
+             FROM lifecycle_reminders r
+             JOIN credentials c ON c.id = r.credential_id
+             JOIN people p ON p.id = c.person_id
+             LEFT JOIN partners pa ON pa.id = p.partner_id
+             JOIN people m ON m.id = r.account_manager_id
+             WHERE r.swept_on = $1 AND r.account_manager_id IS NOT NULL
+             ORDER BY r.account_manager_id, pa.name, p.display_name, c.track_id",
+        )
+        .bind(as_of.to_string())
+        .fetch_all(self.db.reader())
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let programs: BTreeMap<String, Program> = {
+            let mut conn = self.db.reader().acquire().await?;
+            load_programs(&mut conn)
+                .await?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect()
+        };
+        let mut by_pam: BTreeMap<String, (String, String, Vec<String>)> = BTreeMap::new();
+        for row in &rows {
+            let pam: String = row.try_get("account_manager_id").context("pam")?;
+            let program: String = row.try_get("program_id").context("program")?;
+            let track: String = row.try_get("track_id").context("track")?;
+            let track_name = programs
+                .get(&program)
+                .and_then(|p| p.track(&track))
+                .map_or(track.clone(), |t| t.name.clone());
+            let valid_until = parse_date(&row.try_get::<String, _>("valid_until")?)?;
+            let lapses = lapses_on(valid_until);
+            let line = format!(
+                "- {person} ({partner}): {track_name}, lapses on {lapses} (in {days} days)",
+                person = row.try_get::<String, _>("person_name")?,
+                partner = row
+                    .try_get::<Option<String>, _>("partner_name")?
+                    .unwrap_or_default(),
+                days = days_between(as_of, lapses),
+            );
+            let entry = by_pam.entry(pam).or_insert_with(|| {
+                (
+                    row.try_get("pam_name").unwrap_or_default(),
+                    row.try_get("pam_email").unwrap_or_default(),
+                    Vec::new(),
+                )
+            });
+            entry.2.push(line);
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let mut sent = 0;
+        for (pam, (name, email, lines)) in by_pam {
+            let subject = format!(
+                "{} of your partners' credentials due for renewal ({as_of})",
+                lines.len()
+            );
+            let body = format!(
+                "Hello {name},\n\nThese people at your partners were reminded today that their \
+                 credentials lapse soon:\n\n{}\n\n{}/\n",
+                lines.join("\n"),
+                self.config.public_url.trim_end_matches('/'),
+            );
+            if enqueue_once(
+                &mut tx,
+                now,
+                EMAIL,
+                "lifecycle.pam_digest",
+                &email,
+                serde_json::json!({ "subject": subject, "body": body, "to_name": name, "person": pam, "date": as_of.to_string() }),
+                Some(&format!("email:digest:{pam}:{as_of}")),
+            )
+            .await?
+            {
+                sent += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(sent)
+    }
+}
+
+async fn set_next_due(conn: &mut AnyConnection, id: &str, next: Option<Date>) -> AppResult<()> {
+    sqlx::query("UPDATE credentials SET next_due_on = $2 WHERE id = $1")
+        .bind(id)
+        .bind(next.map(|d| d.to_string()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn still_due(app: &App, as_of: Date) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM credentials WHERE next_due_on <= $1 AND status = 'active'",
+    )
+    .bind(as_of.to_string())
+    .fetch_one(app.db.reader())
+    .await?)
+}
+
+async fn due_credentials(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    as_of: Date,
+) -> AppResult<Vec<DueCredential>> {
+    let lock = match backend {
+        Backend::Postgres => "FOR UPDATE OF c SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT c.id, c.person_id, c.program_id, c.track_id, c.valid_until, c.next_due_on,
+                p.display_name, p.email, p.partner_id, pa.account_manager_id
+         FROM credentials c
+         JOIN people p ON p.id = c.person_id
+         LEFT JOIN partners pa ON pa.id = p.partner_id
+         WHERE c.next_due_on <= $1 AND c.status = 'active'
+         ORDER BY c.next_due_on, c.id LIMIT $2 {lock}"
+    )))
+    .bind(as_of.to_string())
+    .bind(BATCH)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DueCredential {
+                id: row.try_get("id").context("id")?,
+                person_id: row.try_get("person_id").context("person_id")?,
+                person_name: row.try_get("display_name").context("display_name")?,
+                email: row.try_get("email").context("email")?,
+                partner_id: row.try_get("partner_id").context("partner_id")?,
+                account_manager_id: row
+                    .try_get("account_manager_id")
+                    .context("account_manager_id")?,
+                program_id: row.try_get("program_id").context("program_id")?,
+                track_id: row.try_get("track_id").context("track_id")?,
+                valid_until: parse_date(&row.try_get::<String, _>("valid_until")?)?,
+                next_due_on: parse_date(&row.try_get::<String, _>("next_due_on")?)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! Keeping credentials current: what is due for a credential on a given day — reminders 90, 60
+//! and 30 days before it lapses, the opening of its renewal window, its expiry — and the next day
+//! anything will be, so that a daily sweep only ever reads what is due.
+
+use jiff::civil::Date;
+use jiff::{Span, ToSpan as _};
+use serde::{Deserialize, Serialize};
+
+/// Reminders go out this many days before a credential lapses.
+pub const REMINDER_DAYS: [u32; 3] = [90, 60, 30];
+
+/// Something that happens to a credential on a fixed day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Milestone {
+    /// The renewal window opens: renewing is possible from this day.
+    RenewalOpens,
+    /// A reminder this many days before the credential lapses.
+    Reminder { days_before: u32 },
+    /// The first day the credential is no longer valid.
+    Expiry,
+}
+
+impl Milestone {
+    /// A stable name, used in deduplication keys and message topics.
+    pub fn key(&self) -> String {
+        match self {
+            Self::RenewalOpens => "renewal-opens".into(),
+            Self::Reminder { days_before } => format!("reminder-{days_before}"),
+            Self::Expiry => "expiry".into(),
+        }
+    }
+}
+
+/// The first day a credential valid through `valid_until` no longer holds.
+pub fn lapses_on(valid_until: Date) -> Date {
+    valid_until.tomorrow().unwrap_or(Date::MAX)
+}
+
+fn days_before(day: Date, days: u32) -> Date {
+    day.checked_sub(Span::new().days(i64::from(days)))
+        .unwrap_or(Date::MIN)
+}
+
+/// Every milestone of a credential, in date order (on the same day: renewal window, then
+/// reminder, then expiry).
+pub fn schedule(valid_until: Date, renewal_window_days: u32) -> Vec<(Date, Milestone)> {
+    let lapses = lapses_on(valid_until);
+    let mut items: Vec<(Date, Milestone)> = REMINDER_DAYS
+        .iter()
+        .map(|&d| {
+            (
+                days_before(lapses, d),
+                Milestone::Reminder { days_before: d },
+            )
+        })
+        .collect();
+    if renewal_window_days > 0 {
+        items.push((
+            days_before(lapses, renewal_window_days),
+            Milestone::RenewalOpens,
+        ));
+    }
+    items.push((lapses, Milestone::Expiry));
+    items.sort();
+    items
+}
+
+/// The first day on or after `from` with a milestone; `None` once expiry has passed.
+pub fn next_due(valid_until: Date, renewal_window_days: u32, from: Date) -> Option<Date> {
+    schedule(valid_until, renewal_window_days)
+        .into_iter()
+        .map(|(day, _)| day)
+        .find(|day| *day >= from)
+}
+
+/// Where a credential's schedule starts when it is recorded on `from`: its next milestone, or
+/// for a credential already past its end, its expiry (so the sweep marks it expired). Earlier
+/// reminders are not sent late.
+pub fn first_due(valid_until: Date, renewal_window_days: u32, from: Date) -> Date {
+    next_due(valid_until, renewal_window_days, from).unwrap_or_else(|| lapses_on(valid_until))
+}
+
+/// What the sweep of `as_of` does for a credential whose milestones from `from` on (the day it
+/// was last due) have not been handled yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// What to act on now, in order.
+    pub act_on: Vec<(Date, Milestone)>,
+    /// Milestones passed over: a later one made them pointless (a 90-day reminder when the
+    /// 60-day one is due too, or any reminder once the credential has expired).
+    pub passed_over: Vec<(Date, Milestone)>,
+    /// The next day something will be due; `None` when nothing ever will.
+    pub next: Option<Date>,
+}
+
+/// Splits the unhandled milestones up to `as_of` into those to act on and those passed over.
+/// When the sweep runs every day, nothing is passed over; after a gap, only the latest reminder
+/// is sent, and an expiry makes reminders and the renewal notice moot.
+pub fn due(valid_until: Date, renewal_window_days: u32, from: Date, as_of: Date) -> Due {
+    let all = schedule(valid_until, renewal_window_days);
+    let pending: Vec<(Date, Milestone)> = all
+        .iter()
+        .copied()
+        .filter(|(day, _)| *day >= from && *day <= as_of)
+        .collect();
+    let expired = pending.iter().any(|(_, m)| *m == Milestone::Expiry);
+    let latest_reminder = pending
+        .iter()
+        .filter(|(_, m)| matches!(m, Milestone::Reminder { .. }))
+        .map(|(day, _)| *day)
+        .max();
+    let (act_on, passed_over) = pending.into_iter().partition(|(day, m)| match m {
+        Milestone::Expiry => true,
+        _ if expired => false,
+        Milestone::RenewalOpens => true,
+        Milestone::Reminder { .. } => Some(*day) == latest_reminder,
+    });
+    let next = all.iter().map(|(day, _)| *day).find(|day| *day > as_of);
+    Due {
+        act_on,
+        passed_over,
+        next,
+    }
+}
+
+/// Whole days from `from` to `to` (negative when `to` is earlier).
+pub fn days_between(from: Date, to: Date) -> i64 {
+    // Civil dates have no time zone, so every day is 24 hours long.
+    from.duration_until(to).as_hours() / 24
+}
+
+/// A recertification deadline or remediation deadline `days` after `from`.
+pub fn deadline_after(from: Date, days: u32) -> Date {
+    from.checked_add(i64::from(days).days())
+        .unwrap_or(Date::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn a_year_credential_is_reminded_at_90_60_30_days_and_expires_the_day_after_its_last_day() {
+        // Valid through 2027-11-25: lapses 2027-11-26.
+        let items = schedule(date(2027, 11, 25), 90);
+        assert_eq!(
+            items,
+            vec![
+                (date(2027, 8, 28), Milestone::RenewalOpens),
+                (date(2027, 8, 28), Milestone::Reminder { days_before: 90 }),
+                (date(2027, 9, 27), Milestone::Reminder { days_before: 60 }),
+                (date(2027, 10, 27), Milestone::Reminder { days_before: 30 }),
+                (date(2027, 11, 26), Milestone::Expiry),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_daily_sweep_acts_on_each_milestone_on_its_day_and_then_points_at_the_next() {
+        let valid_until = date(2027, 11, 25);
+        let mut from = date(2026, 11, 26);
+        let mut seen = Vec::new();
+        let mut day = from;
+        while day <= date(2027, 12, 31) {
+            if day >= from {
+                let due = due(valid_until, 90, from, day);
+                assert!(due.passed_over.is_empty(), "nothing is skipped on {day}");
+                seen.extend(due.act_on.iter().map(|(d, m)| (*d, *m, day)));
+                match due.next {
+                    Some(next) => from = next,
+                    None => break,
+                }
+            }
+            day = day.tomorrow().unwrap();
+        }
+        assert_eq!(seen.len(), 5);
+        assert!(seen.iter().all(|(due_on, _, acted_on)| due_on == acted_on));
+        assert_eq!(seen.last().unwrap().1, Milestone::Expiry);
+    }
+
+    #[test]
+    fn after_a_gap_only_the_latest_reminder_goes_out() {
+        let due = due(date(2027, 11, 25), 0, date(2027, 8, 28), date(2027, 9, 30));
+        assert_eq!(
+            due.act_on,
+            vec![(date(2027, 9, 27), Milestone::Reminder { days_before: 60 })]
+        );
+        assert_eq!(
+            due.passed_over,
+            vec![(date(2027, 8, 28), Milestone::Reminder { days_before: 90 })]
+        );
+        assert_eq!(due.next, Some(date(2027, 10, 27)));
+    }
+
+    #[test]
+    fn once_expired_reminders_are_moot_and_nothing_more_is_due() {
+        let due = due(date(2027, 11, 25), 90, date(2027, 8, 1), date(2028, 1, 1));
+        assert_eq!(due.act_on, vec![(date(2027, 11, 26), Milestone::Expiry)]);
+        assert_eq!(due.passed_over.len(), 4);
+        assert_eq!(due.next, None);
+    }
+
+    #[test]
+    fn nothing_is_due_before_the_first_milestone() {
+        let due = due(date(2027, 11, 25), 90, date(2026, 11, 26), date(2027, 1, 1));
+        assert!(due.act_on.is_empty() && due.passed_over.is_empty());
+        assert_eq!(due.next, Some(date(2027, 8, 28)));
+        assert_eq!(
+            next_due(date(2027, 11, 25), 90, date(2026, 11, 26)),
+            Some(date(2027, 8, 28))
+        );
+    }
+
+    #[test]
+    fn a_credential_recorded_after_its_end_is_due_for_expiry_at_once() {
+        assert_eq!(
+            first_due(date(2026, 1, 31), 30, date(2026, 6, 1)),
+            date(2026, 2, 1)
+        );
+        assert_eq!(
+            first_due(date(2027, 1, 31), 30, date(2026, 6, 1)),
+            date(2026, 11, 3)
+        );
+    }
+
+    #[test]
+    fn days_between_counts_calendar_days() {
+        assert_eq!(days_between(date(2027, 1, 1), date(2027, 3, 1)), 59);
+        assert_eq!(days_between(date(2027, 3, 1), date(2027, 1, 1)), -59);
+        assert_eq!(deadline_after(date(2027, 1, 1), 60), date(2027, 3, 2));
+    }
+}
