@@ -24,9 +24,10 @@ pub(crate) type Str = Arc<str>;
 
 /// Contexts that name contexts that name contexts: the bundled ones nest two levels at most.
 const MAX_DEPTH: usize = 16;
-/// Entries of the process-wide cache; a handful of context chains occur in practice, and a
-/// full cache only means recomputing.
-const MAX_CACHED: usize = 4096;
+/// Entries of the process-wide cache: a few dozen context chains occur in practice. Documents
+/// can combine scoped types at will, so the cache is bounded; a full one only means
+/// recomputing.
+const MAX_CACHED: usize = 1024;
 
 /// A string of the expansion output: borrowed from the document, shared with a context, or
 /// built (vocabulary mapping plus term, prefix plus suffix).
@@ -835,7 +836,11 @@ fn iri_of_term<'m>(
             define(result, map, prefix, defined, options)?;
         }
         if let Some(iri) = result.term(prefix).and_then(|d| d.iri.as_deref()) {
-            return Ok(Str::from(format!("{iri}{suffix}")));
+            let iri = format!("{iri}{suffix}");
+            if !iri.starts_with("_:") && !is_absolute_iri(&iri) {
+                return Err(Error::UndefinedTerm(term.to_owned()));
+            }
+            return Ok(Str::from(iri));
         }
         if term.starts_with("_:") || is_absolute_iri(term) {
             return Ok(Str::from(term));

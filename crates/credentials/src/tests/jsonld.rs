@@ -198,6 +198,13 @@ fn undefined_terms_and_relative_or_invalid_iris_are_named() {
         Error::RelativeIri("https://exa mple.org/x".into())
     );
     assert_eq!(
+        refused(
+            json!({ "ex": "https://example.org/ns#", "ex:a b": { "@type": "@id" } }),
+            json!({})
+        ),
+        Error::UndefinedTerm("ex:a b".into())
+    );
+    assert_eq!(
         refused(json!({}), json!({ "id": "#fragment" })),
         Error::RelativeIri("#fragment".into())
     );
