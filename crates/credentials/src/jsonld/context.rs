@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 
@@ -324,17 +324,21 @@ fn process_at(
         _ => None,
     };
     if let Some(key) = key
-        && let Some(hit) = cache().lock().expect("never poisoned").get(&key)
+        && let Some(hit) = cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
     {
         return Ok(hit.clone());
     }
     let mut result = process_uncached(active, local, propagate, override_protected, depth)?;
     if let Some(key) = key {
-        let mut cache = cache().lock().expect("never poisoned");
-        if result.id == 0 && cache.len() < MAX_CACHED {
-            Arc::get_mut(&mut result)
-                .expect("a context being built is not shared")
-                .id = next_id();
+        let mut cache = cache().lock().unwrap_or_else(PoisonError::into_inner);
+        if result.id == 0
+            && cache.len() < MAX_CACHED
+            && let Some(fresh) = Arc::get_mut(&mut result)
+        {
+            fresh.id = next_id();
         }
         if result.id != 0 {
             cache.insert(key, result.clone());
