@@ -1,5 +1,5 @@
 //! Active contexts: [context processing], [create term definition] and [IRI expansion] of
-//! JSON-LD 1.1, over the bundled contexts only.
+//! JSON-LD 1.1. A context named by URL can only be one of the bundled ones; nothing is fetched.
 //!
 //! Processed contexts are immutable and shared (`Arc`). Processing a bundled context (a URL, or
 //! a scoped context inside one) on top of a context that itself came only from bundled
