@@ -22,7 +22,8 @@ pub struct CredentialView {
     pub issued_on: String,
     /// The last day the credential is valid.
     pub valid_until: String,
-    /// `active`, `superseded`, `suspended` or `revoked`.
+    /// `active`, `expired`, `superseded` (renewed), `lapsed` (recertification missed),
+    /// `suspended` or `revoked`.
     pub status: String,
     /// Why it was suspended or revoked.
     pub status_reason: Option<String>,
@@ -30,11 +31,13 @@ pub struct CredentialView {
     pub content_versions: BTreeMap<String, i64>,
     /// Position in the deployment's status list, for credentials Accredit issued.
     pub status_index: Option<i64>,
+    /// The credential this one renewed, if any: its lineage.
+    pub renewed_from: Option<String>,
 }
 
 const SELECT: &str =
     "SELECT c.id, c.person_id, p.display_name, p.partner_id, c.program_id, c.track_id, c.issued_on,
-        c.valid_until, c.status, c.status_reason, c.content_versions, c.status_index
+        c.valid_until, c.status, c.status_reason, c.content_versions, c.status_index, c.renewed_from
  FROM credentials c JOIN people p ON p.id = c.person_id";
 
 fn view(row: &AnyRow) -> AppResult<CredentialView> {
@@ -59,6 +62,7 @@ fn view(row: &AnyRow) -> AppResult<CredentialView> {
             .context("stored content versions")?
             .unwrap_or_default(),
         status_index: row.try_get("status_index").context("status_index")?,
+        renewed_from: row.try_get("renewed_from").context("renewed_from")?,
     })
 }
 

@@ -103,7 +103,7 @@ impl App {
                 let partner = partner_of(&mut tx, person).await?;
                 sqlx::query(
                     "INSERT INTO module_completions (person_id, program_id, module_id, completed_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (person_id, program_id, module_id) DO NOTHING",
+                     ON CONFLICT (person_id, program_id, module_id) DO UPDATE SET completed_at = excluded.completed_at",
                 )
                 .bind(person)
                 .bind(program_id)
@@ -123,7 +123,7 @@ impl App {
                 let partner = partner_of(&mut tx, person).await?;
                 sqlx::query(
                     "INSERT INTO exam_passes (person_id, program_id, exam_id, passed_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (person_id, program_id, exam_id) DO NOTHING",
+                     ON CONFLICT (person_id, program_id, exam_id) DO UPDATE SET passed_at = excluded.passed_at",
                 )
                 .bind(person)
                 .bind(program_id)
@@ -265,6 +265,8 @@ impl App {
         };
         if let Some(person) = learner {
             self.issue_earned(&mut tx, ctx, &program, &partner, person)
+                .await?;
+            self.renew_earned(&mut tx, ctx, &program, &partner, person)
                 .await?;
         }
         self.refresh_standing(&mut tx, ctx, &partner, None).await?;

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 /// The latest version of each module a track's requirements name: what the credential was
 /// earned on, so renewal can show what changed since.
-async fn content_versions(
+pub(crate) async fn content_versions(
     conn: &mut AnyConnection,
     program: &Program,
     requires: &Rule,

@@ -25,6 +25,7 @@ pub mod practicals;
 pub mod programs;
 pub mod progress;
 pub mod records;
+pub mod renewal;
 pub mod search;
 mod secrets;
 pub mod signing;

@@ -178,7 +178,19 @@ impl App {
         }
         let progress = self.module_progress(ctx, program_id, module_id).await?;
         if progress.completed {
-            return Ok(progress);
+            // Completing again on a later day refreshes the date, which renewal by the full
+            // track reads; the same day changes nothing.
+            let completed_at: Option<String> = sqlx::query_scalar(
+                "SELECT completed_at FROM module_completions WHERE person_id = $1 AND program_id = $2 AND module_id = $3",
+            )
+            .bind(&person)
+            .bind(program_id)
+            .bind(module_id)
+            .fetch_optional(self.db.reader())
+            .await?;
+            if completed_at.is_some_and(|at| at.starts_with(&self.today().to_string())) {
+                return Ok(progress);
+            }
         }
         let unread = progress.sections_total - progress.sections_read.len();
         if unread > 0 {

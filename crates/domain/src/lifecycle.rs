@@ -2,9 +2,11 @@
 //! and 30 days before it lapses, the opening of its renewal window, its expiry — and the next day
 //! anything will be, so that a daily sweep only ever reads what is due.
 
+use crate::program::{Program, RenewalRequirement, Rule, Track};
 use jiff::civil::Date;
 use jiff::{Span, ToSpan as _};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Reminders go out this many days before a credential lapses.
 pub const REMINDER_DAYS: [u32; 3] = [90, 60, 30];
@@ -136,6 +138,165 @@ pub fn deadline_after(from: Date, days: u32) -> Date {
         .unwrap_or(Date::MAX)
 }
 
+/// The first day a credential valid through `valid_until` can be renewed.
+pub fn renewal_opens(valid_until: Date, renewal_window_days: u32) -> Date {
+    days_before(lapses_on(valid_until), renewal_window_days)
+}
+
+/// What a person did, with the latest date of each, as renewal reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenewalEvidence {
+    pub modules: BTreeMap<String, Date>,
+    pub exams: BTreeMap<String, Date>,
+    /// Approved practical submissions: which practical, and when.
+    pub approvals: Vec<(String, Date)>,
+    /// When the person finished the credential's delta module, if they did.
+    pub delta_read_on: Option<Date>,
+}
+
+/// Whether the renewal requirement of `track` is met by evidence dated on or after `since`
+/// (the day the renewal window opened). `Err` lists what is missing, in words.
+pub fn renewal_met(
+    program: &Program,
+    track: &Track,
+    evidence: &RenewalEvidence,
+    since: Date,
+) -> Result<(), Vec<String>> {
+    let title = |items: &[(&str, &str)], id: &str| {
+        items
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map_or(id.to_owned(), |(_, t)| (*t).to_owned())
+    };
+    let modules: Vec<(&str, &str)> = program
+        .modules
+        .iter()
+        .map(|m| (m.id.as_str(), m.title.as_str()))
+        .collect();
+    let exams: Vec<(&str, &str)> = program
+        .exams
+        .iter()
+        .map(|e| (e.id.as_str(), e.title.as_str()))
+        .collect();
+    let practicals: Vec<(&str, &str)> = program
+        .practicals
+        .iter()
+        .map(|p| (p.id.as_str(), p.title.as_str()))
+        .collect();
+    let recent =
+        |dates: &BTreeMap<String, Date>, id: &str| dates.get(id).is_some_and(|d| *d >= since);
+    match &track.renewal.requires {
+        RenewalRequirement::FullTrack => {
+            let mut missing = Vec::new();
+            full_track_missing(
+                &track.requires,
+                evidence,
+                since,
+                &mut |rule| match rule {
+                    Rule::Module(id) => {
+                        format!("complete the module {} again", title(&modules, id))
+                    }
+                    Rule::Exam(id) => format!("pass the exam {} again", title(&exams, id)),
+                    Rule::Practical(id) => {
+                        format!("have {} approved again", title(&practicals, id))
+                    }
+                    _ => String::new(),
+                },
+                &mut missing,
+            );
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(missing)
+            }
+        }
+        RenewalRequirement::DeltaModule { delta_exam } => {
+            let mut missing = Vec::new();
+            if evidence.delta_read_on.is_none_or(|d| d < since) {
+                missing.push("read the delta module (what changed since you earned it)".to_owned());
+            }
+            if let Some(exam) = delta_exam
+                && !recent(&evidence.exams, exam)
+            {
+                missing.push(format!("pass the exam {}", title(&exams, exam)));
+            }
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(missing)
+            }
+        }
+        RenewalRequirement::Practicals {
+            practicals: names,
+            count,
+        } => {
+            let done = evidence
+                .approvals
+                .iter()
+                .filter(|(p, d)| names.contains(p) && *d >= since)
+                .count();
+            let count = *count as usize;
+            if done >= count {
+                Ok(())
+            } else {
+                let titles: Vec<String> = names.iter().map(|n| title(&practicals, n)).collect();
+                Err(vec![format!(
+                    "have {} more approved: {} ({done} of {count} so far)",
+                    count - done,
+                    titles.join(" or ")
+                )])
+            }
+        }
+    }
+}
+
+/// Collects the evidence leaves of a full track not renewed since `since`. In a choice, a
+/// branch already renewed satisfies it; otherwise the first branch's gaps are reported.
+fn full_track_missing(
+    rule: &Rule,
+    evidence: &RenewalEvidence,
+    since: Date,
+    describe: &mut dyn FnMut(&Rule) -> String,
+    missing: &mut Vec<String>,
+) {
+    let fresh =
+        |dates: &BTreeMap<String, Date>, id: &str| dates.get(id).is_some_and(|d| *d >= since);
+    match rule {
+        Rule::All(rules) => {
+            for r in rules {
+                full_track_missing(r, evidence, since, describe, missing);
+            }
+        }
+        Rule::Any(rules) => {
+            let mut gaps: Vec<Vec<String>> = rules
+                .iter()
+                .map(|r| {
+                    let mut branch = Vec::new();
+                    full_track_missing(r, evidence, since, describe, &mut branch);
+                    branch
+                })
+                .collect();
+            if !gaps.iter().any(Vec::is_empty)
+                && let Some(first) = gaps.first_mut()
+            {
+                missing.append(first);
+            }
+        }
+        Rule::Module(id) if !fresh(&evidence.modules, id) => missing.push(describe(rule)),
+        Rule::Exam(id) if !fresh(&evidence.exams, id) => missing.push(describe(rule)),
+        Rule::Practical(id)
+            if !evidence
+                .approvals
+                .iter()
+                .any(|(p, d)| p == id && *d >= since) =>
+        {
+            missing.push(describe(rule));
+        }
+        // Holding another credential, tiers and the like are checked as when it was earned.
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +384,91 @@ mod tests {
             first_due(date(2027, 1, 31), 30, date(2026, 6, 1)),
             date(2026, 11, 3)
         );
+    }
+
+    fn program(renewal: &str) -> Program {
+        let mut program: Program = serde_json::from_value(serde_json::json!({
+            "id": "p", "name": "P", "version": "1", "description": "", "partner_types": [],
+            "job_roles": ["sales"], "releases": [],
+            "modules": [
+                {"id": "m1", "title": "Module one", "hours": 1.0, "job_roles": []},
+                {"id": "m2", "title": "Module two", "hours": 1.0, "job_roles": []}
+            ],
+            "exams": [{"id": "e1", "title": "Exam one", "job_roles": []}],
+            "practicals": [{"id": "audit", "title": "Annual audit", "description": ""}],
+            "tracks": [{
+                "id": "t", "name": "T", "job_roles": ["sales"],
+                "requires": {"all": [{"module": "m1"}, {"any": [{"exam": "e1"}, {"module": "m2"}]}]},
+                "validity": {"months": 12},
+                "renewal": {"window_days": 30, "requires": "full_track"}
+            }],
+            "tiers": [], "benefits": [], "health": null
+        }))
+        .unwrap();
+        program.tracks[0].renewal.requires = serde_json::from_str(renewal).unwrap();
+        program
+    }
+
+    #[test]
+    fn full_track_renewal_needs_each_requirement_again_within_the_window() {
+        let p = program(r#""full_track""#);
+        let since = date(2027, 2, 1);
+        let mut ev = RenewalEvidence::default();
+        ev.modules.insert("m1".into(), date(2026, 3, 1));
+        ev.exams.insert("e1".into(), date(2026, 3, 1));
+        assert_eq!(
+            renewal_met(&p, &p.tracks[0], &ev, since),
+            Err(vec![
+                "complete the module Module one again".to_owned(),
+                "pass the exam Exam one again".to_owned()
+            ])
+        );
+        ev.modules.insert("m1".into(), date(2027, 2, 3));
+        ev.modules.insert("m2".into(), date(2027, 2, 4));
+        assert_eq!(
+            renewal_met(&p, &p.tracks[0], &ev, since),
+            Ok(()),
+            "either branch of a choice"
+        );
+    }
+
+    #[test]
+    fn delta_renewal_needs_the_delta_module_read_and_the_delta_exam_passed_in_the_window() {
+        let p = program(r#"{"delta_module": {"delta_exam": "e1"}}"#);
+        let since = date(2027, 2, 1);
+        let mut ev = RenewalEvidence {
+            delta_read_on: Some(date(2027, 1, 31)),
+            ..RenewalEvidence::default()
+        };
+        assert_eq!(
+            renewal_met(&p, &p.tracks[0], &ev, since).unwrap_err().len(),
+            2
+        );
+        ev.delta_read_on = Some(date(2027, 2, 1));
+        ev.exams.insert("e1".into(), date(2027, 2, 2));
+        assert_eq!(renewal_met(&p, &p.tracks[0], &ev, since), Ok(()));
+    }
+
+    #[test]
+    fn practical_renewal_counts_approvals_in_the_window() {
+        let p = program(r#"{"practicals": {"practicals": ["audit"], "count": 2}}"#);
+        let since = date(2027, 2, 1);
+        let mut ev = RenewalEvidence {
+            approvals: vec![
+                ("audit".into(), date(2027, 1, 1)),
+                ("audit".into(), date(2027, 2, 5)),
+            ],
+            ..RenewalEvidence::default()
+        };
+        assert_eq!(
+            renewal_met(&p, &p.tracks[0], &ev, since),
+            Err(vec![
+                "have 1 more approved: Annual audit (1 of 2 so far)".to_owned()
+            ])
+        );
+        ev.approvals.push(("audit".into(), date(2027, 2, 20)));
+        assert_eq!(renewal_met(&p, &p.tracks[0], &ev, since), Ok(()));
+        assert_eq!(renewal_opens(date(2027, 3, 1), 30), date(2027, 1, 31));
     }
 
     #[test]

@@ -175,6 +175,8 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(list_outbox))
         .routes(routes!(replay_message))
         .routes(routes!(my_notifications))
+        .routes(routes!(get_renewal))
+        .routes(routes!(complete_delta_module))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

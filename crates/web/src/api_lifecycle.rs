@@ -7,6 +7,7 @@ use crate::session::Caller;
 use accredit_app::events::{Notification, WebhookSubscription};
 use accredit_app::lifecycle::SweepReport;
 use accredit_app::outbox::OutboxEntry;
+use accredit_app::renewal::RenewalStatus;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -147,4 +148,28 @@ pub async fn my_notifications(
     Caller(ctx): Caller,
 ) -> ApiResult<Json<Vec<Notification>>> {
     Ok(Json(state.app.my_notifications(&ctx, 50).await?))
+}
+
+/// Where a credential stands with renewal: when the window opens, what is missing and, for
+/// renewal by delta module, what changed since it was earned.
+#[utoipa::path(get, path = "/api/v1/credentials/{id}/renewal", tag = "lifecycle",
+    params(("id" = String, Path)), responses((status = OK, body = RenewalStatus)))]
+pub async fn get_renewal(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RenewalStatus>> {
+    Ok(Json(state.app.renewal(&ctx, &id).await?))
+}
+
+/// The holder has read the delta module; renews the credential when that completes the
+/// renewal requirement.
+#[utoipa::path(post, path = "/api/v1/credentials/{id}/renewal/delta-read", tag = "lifecycle",
+    params(("id" = String, Path)), responses((status = OK, body = RenewalStatus)))]
+pub async fn complete_delta_module(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RenewalStatus>> {
+    Ok(Json(state.app.complete_delta_module(&ctx, &id).await?))
 }

@@ -31,6 +31,8 @@ CREATE INDEX notifications_person ON notifications (person_id, created_at);
 ALTER TABLE credentials ADD COLUMN next_due_on TEXT NULL;
 ALTER TABLE credentials ADD COLUMN renewed_from TEXT NULL;
 ALTER TABLE credentials ADD COLUMN superseded_on TEXT NULL;
+-- When the holder finished the delta module of this credential (renewal by delta module).
+ALTER TABLE credentials ADD COLUMN delta_read_on TEXT NULL;
 CREATE INDEX credentials_due ON credentials (next_due_on) WHERE next_due_on IS NOT NULL;
 
 CREATE TABLE webhook_subscriptions (

@@ -614,6 +614,20 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             expect: [401, 422, 404, 403, 403, 404, 404, 403, 404],
         },
         Case {
+            method: Method::GET,
+            template: "/api/v1/credentials/{id}/renewal",
+            path: format!("/api/v1/credentials/{globex_credential}/renewal"),
+            body: None,
+            expect: [401, 200, 404, 200, 200, 404, 404, 200, 404],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/credentials/{id}/renewal/delta-read",
+            path: format!("/api/v1/credentials/{globex_credential}/renewal/delta-read"),
+            body: Some(json!({})),
+            expect: [401, 403, 404, 403, 403, 404, 404, 403, 404],
+        },
+        Case {
             method: Method::POST,
             template: "/api/v1/jobs/sweep",
             path: "/api/v1/jobs/sweep".into(),

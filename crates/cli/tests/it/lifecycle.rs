@@ -24,6 +24,8 @@ on_both_backends!(
     webhook_urls_must_be_http_and_events_known,
     only_program_admins_run_the_sweep_and_see_the_outbox,
     a_sweep_killed_in_the_middle_of_delivery_and_restarted_sends_each_message_once,
+    renewing_by_the_full_track_supersedes_the_credential_and_extends_its_lineage,
+    renewing_by_delta_module_shows_what_changed_and_renews_once_read,
 );
 
 async fn salesperson(t: &TestApp, world: &World, email: &str, name: &str) -> Person {
@@ -652,4 +654,234 @@ async fn a_sweep_killed_in_the_middle_of_delivery_and_restarted_sends_each_messa
         expected,
         "none skipped"
     );
+}
+
+async fn renewing_by_the_full_track_supersedes_the_credential_and_extends_its_lineage(t: TestApp) {
+    let w = setup(&t).await;
+    let ctx = Ctx::system();
+    t.app
+        .create_webhook(
+            &ctx,
+            "http://127.0.0.1:9/hook",
+            &["credential.renewed".into()],
+        )
+        .await
+        .unwrap();
+    set_day(&t, date(2026, 3, 2));
+    let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
+    complete_module(&t, &ana).await;
+    let first = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].clone();
+    assert_eq!(first.valid_until, "2027-03-01");
+
+    // Before the 30-day window opens, completing the module again renews nothing.
+    set_day(&t, date(2027, 1, 30));
+    complete_module(&t, &ana).await;
+    let status = t.app.renewal(&ctx, &first.id).await.unwrap();
+    assert!(!status.open);
+    assert_eq!(status.opens_on, "2027-01-31");
+    assert_eq!(status.missing, ["complete the module Module one again"]);
+    assert_eq!(t.app.credentials_of(&ctx, &ana.id).await.unwrap().len(), 1);
+
+    // Inside the window it does: the new term starts where the old one ends.
+    set_day(&t, date(2027, 2, 5));
+    complete_module(&t, &ana).await;
+    let held = t.app.credentials_of(&ctx, &ana.id).await.unwrap();
+    assert_eq!(held.len(), 2);
+    let renewed = held.iter().find(|c| c.id != first.id).unwrap();
+    let old = held.iter().find(|c| c.id == first.id).unwrap();
+    assert_eq!(old.status, "superseded");
+    assert_eq!(renewed.status, "active");
+    assert_eq!(renewed.renewed_from.as_deref(), Some(first.id.as_str()));
+    assert_eq!(renewed.issued_on, "2027-02-05");
+    assert_eq!(renewed.valid_until, "2028-03-01");
+    assert_eq!(
+        t.app
+            .renewal(&ctx, &first.id)
+            .await
+            .unwrap()
+            .renewed_by
+            .as_deref(),
+        Some(renewed.id.as_str())
+    );
+    assert!(t.app.verify_issued(&renewed.id).await.unwrap().valid);
+    let topics: Vec<String> = outbox_log(&t.app).await.into_iter().map(|m| m.1).collect();
+    assert!(
+        topics.contains(&"lifecycle.renewed".to_owned()),
+        "{topics:?}"
+    );
+    assert!(
+        topics.contains(&"credential.renewed".to_owned()),
+        "{topics:?}"
+    );
+
+    // The superseded credential never expires; the renewed one is reminded a year later.
+    let report = t.app.run_sweep(&ctx, date(2027, 3, 2)).await.unwrap();
+    assert_eq!(report.expired, 0);
+    let reminder = date(2028, 3, 2).checked_sub(90.days()).unwrap();
+    let report = t.app.run_sweep(&ctx, reminder).await.unwrap();
+    assert_eq!(report.reminders, 1, "{report:?}");
+    // Acme kept its tier throughout.
+    assert!(
+        t.app.partner_standings(&ctx, &w.acme.id).await.unwrap()[0]
+            .tier
+            .is_some()
+    );
+}
+
+const DELTA_PROGRAM: &str = r#"
+[program]
+id = "delta-program"
+name = "Delta Program"
+version = "1"
+job_roles = ["sales"]
+
+[[modules]]
+id = "secure-coding"
+title = "Secure coding"
+hours = 2
+job_roles = ["sales"]
+
+[[tracks]]
+id = "dev"
+name = "Secure Developer"
+job_roles = ["sales"]
+validity = { months = 12 }
+renewal = { window_days = 60, requires = "delta-module" }
+requires = { module = "secure-coding" }
+"#;
+
+fn markdown(text: &str) -> Vec<accredit_app::content::ContentFile> {
+    vec![accredit_app::content::ContentFile {
+        file_name: "guide.md".into(),
+        bytes: text.as_bytes().to_vec(),
+        recording_url: None,
+    }]
+}
+
+async fn renewing_by_delta_module_shows_what_changed_and_renews_once_read(t: TestApp) {
+    let w = t.world().await;
+    let ctx = Ctx::system();
+    t.app.apply_program(&ctx, DELTA_PROGRAM).await.unwrap();
+    t.app
+        .enroll_partner(&ctx, &w.acme.id, "delta-program")
+        .await
+        .unwrap();
+    set_day(&t, date(2026, 3, 2));
+    t.app
+        .import_content(
+            &ctx,
+            "delta-program",
+            "secure-coding",
+            &markdown(
+                "# Injection\n\nUse bind variables.\n\n# Sharing\n\nEnforce sharing rules.\n",
+            ),
+        )
+        .await
+        .unwrap();
+    let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
+    t.app
+        .record_evidence(
+            &ctx,
+            "delta-program",
+            Evidence::ModuleCompleted {
+                person: ana.id.clone(),
+                module: "secure-coding".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let credential = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].clone();
+    set_day(&t, date(2026, 9, 1));
+    t.app
+        .import_content(
+            &ctx,
+            "delta-program",
+            "secure-coding",
+            &markdown(
+                "# Injection\n\nUse bind variables.\n\n# Sharing\n\nEnforce sharing and field-level security.\n\n# Residency\n\nKeep data in its region.\n",
+            ),
+        )
+        .await
+        .unwrap();
+
+    let holder = t.login(&ana.email).await;
+    let path = format!("/api/v1/credentials/{}/renewal", credential.id);
+    let status = t.get(&path, &holder).await.json();
+    assert_eq!(status["open"], false);
+    assert_eq!(status["opens_on"], "2027-01-01");
+    let changes: Vec<(String, String)> = status["delta"][0]["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["heading"].as_str().unwrap().to_owned(),
+                s["change"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("Sharing".to_owned(), "changed".to_owned()),
+            ("Residency".to_owned(), "added".to_owned())
+        ],
+        "only what changed since the credential was earned"
+    );
+    let early = t
+        .post(
+            &format!("{path}/delta-read"),
+            &holder,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert!(
+        early.body.contains("renewal opens on 2027-01-01"),
+        "{}",
+        early.body
+    );
+
+    set_day(&t, date(2027, 1, 10));
+    let holder = t.login(&ana.email).await;
+    let partner_admin = t.login(&w.acme_admin.email).await;
+    let not_holder = t
+        .post(
+            &format!("{path}/delta-read"),
+            &partner_admin,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        not_holder.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        not_holder.body
+    );
+    let done = t
+        .post(
+            &format!("{path}/delta-read"),
+            &holder,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let done = done.json();
+    assert_eq!(done["status"], "superseded");
+    let renewed = done["renewed_by"].as_str().unwrap();
+    let renewed = t.app.credential(&ctx, renewed).await.unwrap();
+    assert_eq!(renewed.valid_until, "2028-03-01");
+    assert_eq!(
+        renewed.content_versions["secure-coding"], 2,
+        "earned on the current content"
+    );
+    let again = t
+        .post(
+            &format!("{path}/delta-read"),
+            &holder,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("already renewed"), "{}", again.body);
 }
