@@ -136,7 +136,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Content(command) => commands::content::run(&cli.global, command).await,
         Command::Items(command) => commands::items::run(&cli.global, command).await,
         Command::Credential(commands::credential::CredentialCommand::Verify(args)) => {
-            commands::credential::verify(args)
+            commands::credential::verify(args).await
         }
         Command::Keys(commands::credential::KeysCommand::Rotate) => {
             commands::credential::rotate(&cli.global).await

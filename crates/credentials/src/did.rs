@@ -18,6 +18,25 @@ pub fn did_web(host: &str) -> String {
     did
 }
 
+/// Where a did:web DID document is published (did:web method, "Read"): the host (a port
+/// written `%3A`), then the path segments and `did.json`, or `/.well-known/did.json` without a
+/// path. `None` for other DID methods.
+pub fn did_web_url(did: &str) -> Option<String> {
+    let rest = did.strip_prefix("did:web:")?;
+    let rest = rest.split(['#', '?']).next().unwrap_or(rest);
+    let mut segments = rest.split(':');
+    let host = segments
+        .next()
+        .filter(|h| !h.is_empty())?
+        .replace("%3A", ":");
+    let path: Vec<&str> = segments.collect();
+    Some(if path.is_empty() {
+        format!("https://{host}/.well-known/did.json")
+    } else {
+        format!("https://{host}/{}/did.json", path.join("/"))
+    })
+}
+
 /// The DID document to serve at `https://{host}/.well-known/did.json` (or `/{path}/did.json`).
 /// `keys` are (fragment, publicKeyMultibase), the current key first; older keys stay listed so
 /// credentials they signed still verify. Every key is an `assertionMethod`.
@@ -85,4 +104,30 @@ pub fn key_from_did_document(
         return None;
     }
     public_key_from_multibase(method.get("publicKeyMultibase")?.as_str()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_web_urls_follow_the_method_specification() {
+        assert_eq!(
+            did_web_url("did:web:w3c-ccg.github.io").as_deref(),
+            Some("https://w3c-ccg.github.io/.well-known/did.json")
+        );
+        assert_eq!(
+            did_web_url("did:web:w3c-ccg.github.io:user:alice").as_deref(),
+            Some("https://w3c-ccg.github.io/user/alice/did.json")
+        );
+        assert_eq!(
+            did_web_url("did:web:example.com%3A3000#key-1").as_deref(),
+            Some("https://example.com:3000/.well-known/did.json")
+        );
+        assert_eq!(did_web_url("did:key:z6Mk"), None);
+        assert_eq!(
+            did_web_url(&did_web("localhost:8080")).as_deref(),
+            Some("https://localhost:8080/.well-known/did.json")
+        );
+    }
 }

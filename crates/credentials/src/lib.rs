@@ -23,7 +23,7 @@ mod status_list;
 
 pub use canon::canonicalize;
 pub use contexts::{CREDENTIALS_V2, OPEN_BADGES_V3_0_2, OPEN_BADGES_V3_0_3};
-pub use did::{did_web, did_web_document, key_from_did_document};
+pub use did::{did_web, did_web_document, did_web_url, key_from_did_document};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::Error;
 pub use jwt::{sign_jwt, verify_jwt};

@@ -7,7 +7,6 @@ use crate::config::{GlobalArgs, ServerArgs};
 use accredit_app::Ctx;
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialCommand {
@@ -17,14 +16,21 @@ pub enum CredentialCommand {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The credential (JSON).
-    file: PathBuf,
-    /// The issuer's DID document (for did:web, what https://HOST/.well-known/did.json serves).
-    #[arg(long, value_name = "FILE")]
-    did_document: PathBuf,
-    /// A status list credential the credential points to; repeat for several.
-    #[arg(long = "status-list", value_name = "FILE")]
-    status_lists: Vec<PathBuf>,
+    /// The credential: a JSON file, or an http(s) URL to fetch it from.
+    #[arg(value_name = "FILE|URL")]
+    credential: String,
+    /// The issuer's DID document (file or URL). Default: fetched from the issuer's did:web
+    /// address (https://HOST/.well-known/did.json).
+    #[arg(long, value_name = "FILE|URL")]
+    did_document: Option<String>,
+    /// A status list credential (file or URL) the credential points to; repeat for several.
+    /// Default: fetched from the addresses the credential names.
+    #[arg(long = "status-list", value_name = "FILE|URL")]
+    status_lists: Vec<String>,
+    /// Fetch nothing: the DID document must be given, and status lists not given are reported
+    /// as not checked.
+    #[arg(long)]
+    offline: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,11 +39,43 @@ pub enum KeysCommand {
     Rotate,
 }
 
-fn read_json(path: &Path) -> Result<Value, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::failed(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| CliError::failed(format!("{} is not JSON: {e}", path.display())))
+fn is_url(source: &str) -> bool {
+    source.starts_with("https://") || source.starts_with("http://")
+}
+
+/// Reads JSON from a file or, unless offline, from an http(s) URL.
+async fn load_json(source: &str, offline: bool) -> Result<Value, CliError> {
+    if !is_url(source) {
+        let text = std::fs::read_to_string(source)
+            .map_err(|e| CliError::failed(format!("cannot read {source}: {e}")))?;
+        return serde_json::from_str(&text)
+            .map_err(|e| CliError::failed(format!("{source} is not JSON: {e}")));
+    }
+    if offline {
+        return Err(CliError::failed(format!(
+            "{source} is a URL and --offline fetches nothing; save it to a file"
+        )));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start an HTTP client: {e}")))?;
+    let response = client
+        .get(source)
+        .header("accept", "application/json, application/ld+json")
+        .send()
+        .await
+        .map_err(|e| CliError::failed(format!("cannot fetch {source}: {e}")))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(CliError::failed(format!("{source} answered {status}")));
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| CliError::failed(format!("cannot read {source}: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| CliError::failed(format!("{source} did not send JSON: {e}")))
 }
 
 fn line(check: &str, passed: bool, detail: &str) -> String {
@@ -47,9 +85,27 @@ fn line(check: &str, passed: bool, detail: &str) -> String {
     )
 }
 
-pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
-    let credential = read_json(&args.file)?;
-    let did_document = read_json(&args.did_document)?;
+pub async fn verify(args: VerifyArgs) -> Result<(), CliError> {
+    let credential = load_json(&args.credential, args.offline).await?;
+    let issuer = credential["issuer"]["id"]
+        .as_str()
+        .or(credential["issuer"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let did_source = match (&args.did_document, args.offline) {
+        (Some(source), _) => source.clone(),
+        (None, true) => {
+            return Err(CliError::failed(
+                "--offline needs the issuer's DID document: give it with --did-document FILE",
+            ));
+        }
+        (None, false) => accredit_credentials::did_web_url(&issuer).ok_or_else(|| {
+            CliError::failed(format!(
+                "the issuer `{issuer}` is not a did:web; give its DID document with --did-document"
+            ))
+        })?,
+    };
+    let did_document = load_json(&did_source, args.offline).await?;
     let resolve = |method: &str| accredit_credentials::key_from_did_document(&did_document, method);
     let mut lines = Vec::new();
     let mut valid = true;
@@ -69,10 +125,6 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
         ),
         Err(e) => check("proof", false, e.to_string()),
     }
-    let issuer = credential["issuer"]["id"]
-        .as_str()
-        .or(credential["issuer"].as_str())
-        .unwrap_or_default();
     let did = did_document["id"].as_str().unwrap_or_default();
     check(
         "issuer",
@@ -117,11 +169,21 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
     if entries.is_empty() {
         check("status", true, "the credential names no status list".into());
     }
-    let lists: Vec<Value> = args
-        .status_lists
-        .iter()
-        .map(|p| read_json(p))
-        .collect::<Result<_, _>>()?;
+    let mut lists = Vec::new();
+    for source in &args.status_lists {
+        lists.push(load_json(source, args.offline).await?);
+    }
+    if !args.offline {
+        for entry in &entries {
+            let url = entry["statusListCredential"].as_str().unwrap_or_default();
+            if is_url(url) && !lists.iter().any(|l: &Value| l["id"].as_str() == Some(url)) {
+                match load_json(url, false).await {
+                    Ok(list) => lists.push(list),
+                    Err(e) => check("status", false, e.message),
+                }
+            }
+        }
+    }
     for entry in entries {
         let url = entry["statusListCredential"].as_str().unwrap_or_default();
         let purpose = entry["statusPurpose"].as_str().unwrap_or("status");
@@ -129,7 +191,7 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
             check(
                 "status",
                 false,
-                format!("{purpose}: not checked; pass the list at {url} with --status-list"),
+                format!("{purpose}: not checked; give the list at {url} with --status-list"),
             );
             continue;
         };

@@ -378,6 +378,62 @@ async fn an_issued_credential_verifies_until_it_is_revoked(t: TestApp) {
     );
     write("credential.json", &document);
 
+    // Online: the credential, DID document and status lists fetched from the running portal.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let credential_url = format!("{base}/credentials/{id}/credential.json");
+    let online = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        let (credential_url, base) = (credential_url.clone(), base.clone());
+        move || {
+            crate::cli::accredit(
+                &dir,
+                &[
+                    "credential",
+                    "verify",
+                    &credential_url,
+                    "--did-document",
+                    &format!("{base}/.well-known/did.json"),
+                    "--status-list",
+                    &format!("{base}/status/revocation"),
+                    "--status-list",
+                    &format!("{base}/status/suspension"),
+                ],
+                &[],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let out = crate::cli::stdout(&online);
+    assert!(
+        online.status.success(),
+        "{out}{}",
+        crate::cli::stderr(&online)
+    );
+    assert!(out.contains("status  passed  suspension: bit"), "{out}");
+    assert!(out.trim_end().ends_with("VALID"), "{out}");
+    let refused = crate::cli::accredit(
+        dir.path(),
+        &[
+            "credential",
+            "verify",
+            &credential_url,
+            "--offline",
+            "--did-document",
+            "did.json",
+        ],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        crate::cli::stderr(&refused).contains("is a URL and --offline fetches nothing"),
+        "{}",
+        crate::cli::stderr(&refused)
+    );
+
     // Revoked: the verify page, the API and the status list say so.
     t.app
         .set_credential_status(&ctx, &id, "revoked", "the exam was taken by someone else")
