@@ -263,10 +263,19 @@ impl App {
             Evidence::PracticalApproved { person, .. } => Some(person.as_deref()),
             _ => None,
         };
+        if matches!(evidence, Evidence::ModuleCompleted { .. }) {
+            self.complete_remediation(&mut tx, ctx, &program, &partner)
+                .await?;
+        }
+        if matches!(evidence, Evidence::HealthScore { .. }) {
+            self.check_health(&mut tx, ctx, &program, &partner).await?;
+        }
         if let Some(person) = learner {
             self.issue_earned(&mut tx, ctx, &program, &partner, person)
                 .await?;
             self.renew_earned(&mut tx, ctx, &program, &partner, person)
+                .await?;
+            self.complete_recertifications(&mut tx, ctx, &program, &partner, person)
                 .await?;
         }
         self.refresh_standing(&mut tx, ctx, &partner, None).await?;

@@ -41,6 +41,10 @@ pub struct SweepReport {
     /// Reminders not sent because a later milestone was due too (after days without a sweep).
     pub passed_over: usize,
     pub digests: usize,
+    /// Credentials lapsed because their recertification deadline passed.
+    pub lapsed: usize,
+    /// Partners whose remediation deadline passed (each drops a tier).
+    pub remediation_missed: usize,
 }
 
 /// A due credential with what its messages need.
@@ -152,6 +156,11 @@ impl App {
             tx.commit().await?;
             app.entitlements_changed(&touched).await?;
         }
+        report.lapsed = app
+            .lapse_missed_recertifications(ctx, as_of)
+            .await?
+            .credentials;
+        report.remediation_missed = app.miss_remediation_deadlines(ctx, as_of).await?;
         report.digests = app.send_digests(as_of).await?;
         Ok(report)
     }

@@ -225,6 +225,23 @@ pub async fn load_records(
             record.health_score = Some(score);
         }
     }
+    let missed = bind(format!(
+        "SELECT x.partner_id, x.quarter, x.deadline FROM remediation_cases x
+         JOIN partners pa ON pa.id = x.partner_id
+         WHERE x.program_id = $1 AND x.outcome = 'missed' AND {partner_filter}"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &missed {
+        let partner: String = row.try_get("partner_id").context("partner_id")?;
+        if let Some(record) = out.get_mut(&partner) {
+            record.remediation_missed = Some(format!(
+                "remediation for the {} score was due {}",
+                row.try_get::<String, _>("quarter").context("quarter")?,
+                row.try_get::<String, _>("deadline").context("deadline")?
+            ));
+        }
+    }
     for row in &people {
         let id: String = row.try_get("id").context("person id")?;
         let partner: String = row.try_get("partner_id").context("partner_id")?;

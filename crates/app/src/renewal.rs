@@ -50,20 +50,20 @@ pub struct RenewalStatus {
 }
 
 /// The stored facts about a credential that renewal reads.
-struct Held {
-    id: String,
-    person_id: String,
-    email: String,
-    name: String,
-    partner_id: Option<String>,
-    track_id: String,
-    status: String,
-    valid_until: Date,
-    content_versions: BTreeMap<String, i64>,
-    delta_read_on: Option<Date>,
+pub(crate) struct Held {
+    pub(crate) id: String,
+    pub(crate) person_id: String,
+    pub(crate) email: String,
+    pub(crate) name: String,
+    pub(crate) partner_id: Option<String>,
+    pub(crate) track_id: String,
+    pub(crate) status: String,
+    pub(crate) valid_until: Date,
+    pub(crate) content_versions: BTreeMap<String, i64>,
+    pub(crate) delta_read_on: Option<Date>,
 }
 
-async fn held(conn: &mut AnyConnection, id: &str) -> AppResult<Option<(Held, String)>> {
+pub(crate) async fn held(conn: &mut AnyConnection, id: &str) -> AppResult<Option<(Held, String)>> {
     let row = sqlx::query(
         "SELECT c.id, c.person_id, p.email, p.display_name, p.partner_id, c.program_id, c.track_id,
                 c.status, c.valid_until, c.content_versions, c.delta_read_on
@@ -100,7 +100,7 @@ async fn held(conn: &mut AnyConnection, id: &str) -> AppResult<Option<(Held, Str
 }
 
 /// The person's evidence with its latest dates, and the credential's delta reading.
-async fn evidence(
+pub(crate) async fn evidence(
     conn: &mut AnyConnection,
     program_id: &str,
     credential: &Held,
@@ -205,19 +205,13 @@ impl App {
         track: &Track,
         old: &Held,
     ) -> AppResult<String> {
-        let now = self.now();
-        let today = self.today();
-        // The new term starts where the old one ends, so renewing early loses nothing.
-        let starts = lapses_on(old.valid_until);
-        let ends = program.expiry(&track.validity, starts);
-        let valid_until = ends.yesterday().unwrap_or(ends);
         let superseded = sqlx::query(
             "UPDATE credentials SET status = 'superseded', superseded_on = $2, next_due_on = NULL,
                status_changed_at = $3 WHERE id = $1 AND status = 'active'",
         )
         .bind(&old.id)
-        .bind(today.to_string())
-        .bind(format_instant(now))
+        .bind(self.today().to_string())
+        .bind(format_instant(self.now()))
         .execute(&mut *tx)
         .await?;
         if superseded.rows_affected() == 0 {
@@ -226,6 +220,25 @@ impl App {
                 old.id
             )));
         }
+        // The new term starts where the old one ends, so renewing early loses nothing.
+        self.successor(tx, ctx, program, track, old, lapses_on(old.valid_until))
+            .await
+    }
+
+    /// A new signed credential in `old`'s lineage, valid from `starts` for the track's term.
+    pub(crate) async fn successor(
+        &self,
+        tx: &mut AnyConnection,
+        ctx: &Ctx,
+        program: &Program,
+        track: &Track,
+        old: &Held,
+        starts: Date,
+    ) -> AppResult<String> {
+        let now = self.now();
+        let today = self.today();
+        let ends = program.expiry(&track.validity, starts);
+        let valid_until = ends.yesterday().unwrap_or(ends);
         let versions = content_versions(tx, program, &track.requires).await?;
         let index: i64 = sqlx::query_scalar(
             "UPDATE counters SET value = value + 1 WHERE name = 'status_index' RETURNING value",
@@ -249,6 +262,14 @@ impl App {
         .bind(index)
         .bind(next_due(valid_until, track.renewal.window_days, today).map(|d| d.to_string()))
         .bind(&old.id)
+        .execute(&mut *tx)
+        .await?;
+        // Open recertification tasks follow the lineage.
+        sqlx::query(
+            "UPDATE recert_tasks SET credential_id = $2 WHERE credential_id = $1 AND completed_on IS NULL AND lapsed_on IS NULL",
+        )
+        .bind(&old.id)
+        .bind(&id)
         .execute(&mut *tx)
         .await?;
         self.sign_credential(tx, &id).await?;

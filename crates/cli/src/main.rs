@@ -54,6 +54,12 @@ enum Command {
     /// The daily sweep (reminders, renewal windows, expiries) and message delivery.
     #[command(subcommand)]
     Jobs(commands::jobs::JobsCommand),
+    /// Customer health scores per partner and quarter.
+    #[command(subcommand)]
+    Health(commands::lifecycle::HealthCommand),
+    /// Triggered recertification.
+    #[command(subcommand)]
+    Trigger(commands::lifecycle::TriggerCommand),
 }
 
 /// A failure the command line reports: a message for people and an exit code for scripts.
@@ -143,6 +149,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::People(command) => commands::people::run(&cli.global, command).await,
         Command::Jobs(command) => commands::jobs::run(&cli.global, command).await,
+        Command::Health(command) => commands::lifecycle::health(&cli.global, command).await,
+        Command::Trigger(command) => commands::lifecycle::trigger(&cli.global, command).await,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct PartnerRecord {
     /// Approved practical submissions by practical id.
     pub approved_practicals: BTreeMap<String, u32>,
     pub health_score: Option<f64>,
+    /// A remediation whose deadline passed without the training done, in words: it holds the
+    /// partner one tier lower until completed.
+    pub remediation_missed: Option<String>,
 }
 
 /// The result of evaluating a rule.
@@ -349,6 +352,12 @@ pub fn standing(program: &Program, partner: &PartnerRecord, today: Date) -> Stan
         }
         outcomes.push(outcome);
     }
+    if let (Some(missed), Some(top)) = (&partner.remediation_missed, tier) {
+        outcomes[top] = Outcome::fail(format!(
+            "complete the overdue remediation to restore this tier ({missed})"
+        ));
+        tier = (0..top).rev().find(|rank| outcomes[*rank].passed);
+    }
     Standing {
         tier,
         tiers: outcomes,
@@ -500,4 +509,44 @@ pub fn earned_tracks<'p>(
         })
         .filter(|track| eval.rule(&track.requires, Some(person)).passed)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn tiered() -> Program {
+        serde_json::from_value(serde_json::json!({
+            "id": "p", "name": "P", "version": "1", "description": "", "partner_types": [],
+            "job_roles": [], "releases": [], "modules": [], "exams": [], "practicals": [],
+            "tracks": [],
+            "tiers": [
+                {"id": "silver", "name": "Silver", "rule": {"health_score_at_least": 0.0}},
+                {"id": "gold", "name": "Gold", "rule": {"health_score_at_least": 50.0}}
+            ],
+            "benefits": [], "health": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_missed_remediation_holds_the_partner_one_tier_lower_and_says_why() {
+        let program = tiered();
+        let mut partner = PartnerRecord {
+            partner_id: "acme".into(),
+            active: true,
+            health_score: Some(60.0),
+            ..PartnerRecord::default()
+        };
+        assert_eq!(standing(&program, &partner, date(2027, 1, 1)).tier, Some(1));
+        partner.remediation_missed = Some("due 2027-01-01".into());
+        let held = standing(&program, &partner, date(2027, 1, 2));
+        assert_eq!(held.tier, Some(0));
+        assert!(!held.tiers[1].passed);
+        assert_eq!(
+            held.tiers[1].missing,
+            ["complete the overdue remediation to restore this tier (due 2027-01-01)"]
+        );
+    }
 }

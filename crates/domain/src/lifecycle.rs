@@ -297,6 +297,122 @@ fn full_track_missing(
     }
 }
 
+/// What a recertification trigger names as changed: modules, exam domains, or (neither) the
+/// whole track.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecertScope {
+    pub modules: Vec<String>,
+    pub domains: Vec<String>,
+}
+
+/// The exams `track` requires whose blueprints test one of `domains`.
+fn exams_covering<'a>(program: &'a Program, track: &Track, domains: &[String]) -> Vec<&'a str> {
+    let required: Vec<&str> = track
+        .requires
+        .walk()
+        .into_iter()
+        .filter_map(|r| match r {
+            Rule::Exam(e) => Some(e.as_str()),
+            _ => None,
+        })
+        .collect();
+    program
+        .exams
+        .iter()
+        .filter(|e| required.contains(&e.id.as_str()))
+        .filter(|e| {
+            e.blueprint
+                .as_ref()
+                .is_some_and(|b| b.domains.iter().any(|d| domains.contains(&d.id)))
+        })
+        .map(|e| e.id.as_str())
+        .collect()
+}
+
+/// Whether a credential of `track`, earned on the modules `earned_on`, covered what the
+/// trigger names. A trigger naming nothing covers every credential of its tracks.
+pub fn trigger_covers(
+    program: &Program,
+    track: &Track,
+    earned_on: &[String],
+    scope: &RecertScope,
+) -> bool {
+    if scope.modules.is_empty() && scope.domains.is_empty() {
+        return true;
+    }
+    let track_modules: Vec<&str> = track
+        .requires
+        .walk()
+        .into_iter()
+        .filter_map(|r| match r {
+            Rule::Module(m) => Some(m.as_str()),
+            _ => None,
+        })
+        .collect();
+    let covered_module = scope.modules.iter().any(|m| {
+        if earned_on.is_empty() {
+            track_modules.contains(&m.as_str())
+        } else {
+            earned_on.contains(m)
+        }
+    });
+    covered_module || !exams_covering(program, track, &scope.domains).is_empty()
+}
+
+/// Whether a holder has recertified since `since` (the day the trigger was recorded): the
+/// named modules completed again and the exams testing the named domains passed again; with
+/// nothing named, the whole track again. `Err` lists what is missing.
+pub fn recertified(
+    program: &Program,
+    track: &Track,
+    scope: &RecertScope,
+    evidence: &RenewalEvidence,
+    since: Date,
+) -> Result<(), Vec<String>> {
+    if scope.modules.is_empty() && scope.domains.is_empty() {
+        let mut full = track.clone();
+        full.renewal.requires = RenewalRequirement::FullTrack;
+        return renewal_met(program, &full, evidence, since);
+    }
+    let fresh =
+        |dates: &BTreeMap<String, Date>, id: &str| dates.get(id).is_some_and(|d| *d >= since);
+    let title = |id: &str, items: Vec<(&str, &str)>| {
+        items
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map_or(id.to_owned(), |(_, t)| t.to_owned())
+    };
+    let mut missing = Vec::new();
+    for module in &scope.modules {
+        if !fresh(&evidence.modules, module) {
+            let titles = program
+                .modules
+                .iter()
+                .map(|m| (m.id.as_str(), m.title.as_str()))
+                .collect();
+            missing.push(format!(
+                "complete the updated module {}",
+                title(module, titles)
+            ));
+        }
+    }
+    for exam in exams_covering(program, track, &scope.domains) {
+        if !fresh(&evidence.exams, exam) {
+            let titles = program
+                .exams
+                .iter()
+                .map(|e| (e.id.as_str(), e.title.as_str()))
+                .collect();
+            missing.push(format!("pass the exam {} again", title(exam, titles)));
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,6 +585,44 @@ mod tests {
         ev.approvals.push(("audit".into(), date(2027, 2, 20)));
         assert_eq!(renewal_met(&p, &p.tracks[0], &ev, since), Ok(()));
         assert_eq!(renewal_opens(date(2027, 3, 1), 30), date(2027, 1, 31));
+    }
+
+    #[test]
+    fn a_trigger_covers_credentials_earned_on_its_modules_and_asks_for_them_again() {
+        let p = program(r#""full_track""#);
+        let track = &p.tracks[0];
+        let scope = RecertScope {
+            modules: vec!["m2".into()],
+            domains: vec![],
+        };
+        assert!(
+            trigger_covers(&p, track, &[], &scope),
+            "the track requires m2 in a choice"
+        );
+        assert!(
+            !trigger_covers(&p, track, &["m1".into()], &scope),
+            "earned without m2"
+        );
+        assert!(trigger_covers(
+            &p,
+            track,
+            &["m1".into()],
+            &RecertScope::default()
+        ));
+        let since = date(2027, 5, 1);
+        let mut ev = RenewalEvidence::default();
+        ev.modules.insert("m2".into(), date(2027, 4, 1));
+        assert_eq!(
+            recertified(&p, track, &scope, &ev, since),
+            Err(vec!["complete the updated module Module two".to_owned()])
+        );
+        ev.modules.insert("m2".into(), date(2027, 5, 2));
+        assert_eq!(recertified(&p, track, &scope, &ev, since), Ok(()));
+        assert_eq!(
+            recertified(&p, track, &RecertScope::default(), &ev, since).unwrap_err(),
+            vec!["complete the module Module one again".to_owned()],
+            "naming nothing asks for the whole track"
+        );
     }
 
     #[test]

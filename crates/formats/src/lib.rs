@@ -3,6 +3,7 @@
 
 pub mod document;
 pub mod gift;
+pub mod health_csv;
 pub mod item_bank;
 pub mod markdown;
 pub mod people_csv;

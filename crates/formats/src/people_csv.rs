@@ -92,7 +92,7 @@ pub struct RowError {
 }
 
 impl RowError {
-    fn new(line: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn new(line: usize, message: impl Into<String>) -> Self {
         Self {
             line,
             message: message.into(),
@@ -196,14 +196,14 @@ pub fn parse(bytes: &[u8]) -> PeopleFile {
 
 /// The file's line numbers. The reader's own count (and its byte offset) leave out, or start
 /// at, the blank lines it skips before a record, so lines are counted here from its first byte.
-struct LineCounter<'a> {
+pub(crate) struct LineCounter<'a> {
     bytes: &'a [u8],
     counted_to: usize,
     line: usize,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self {
             bytes,
             counted_to: 0,
@@ -212,7 +212,7 @@ impl<'a> LineCounter<'a> {
     }
 
     /// The line of the first byte of the record at `position`; positions only move forward.
-    fn line_at(&mut self, position: Option<&csv::Position>) -> usize {
+    pub(crate) fn line_at(&mut self, position: Option<&csv::Position>) -> usize {
         let Some(position) = position else {
             return self.line;
         };

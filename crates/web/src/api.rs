@@ -177,6 +177,9 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(my_notifications))
         .routes(routes!(get_renewal))
         .routes(routes!(complete_delta_module))
+        .routes(routes!(record_trigger, list_triggers))
+        .routes(routes!(record_health_scores))
+        .routes(routes!(list_remediation))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

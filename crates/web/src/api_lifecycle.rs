@@ -7,6 +7,8 @@ use crate::session::Caller;
 use accredit_app::events::{Notification, WebhookSubscription};
 use accredit_app::lifecycle::SweepReport;
 use accredit_app::outbox::OutboxEntry;
+use accredit_app::recert::{NewTrigger, TriggerProgress};
+use accredit_app::remediation::{HealthImport, HealthScoreInput, RemediationCase};
 use accredit_app::renewal::RenewalStatus;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -172,4 +174,80 @@ pub async fn complete_delta_module(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RenewalStatus>> {
     Ok(Json(state.app.complete_delta_module(&ctx, &id).await?))
+}
+
+/// Records a recertification trigger (program admins): every holder of the named tracks whose
+/// credential covered the named modules or exam domains gets a task with the deadline.
+#[utoipa::path(post, path = "/api/v1/programs/{program}/triggers", tag = "lifecycle",
+    params(("program" = String, Path)), request_body = NewTrigger,
+    responses((status = CREATED, body = TriggerProgress)))]
+pub async fn record_trigger(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(program): Path<String>,
+    ApiJson(input): ApiJson<NewTrigger>,
+) -> ApiResult<(StatusCode, Json<TriggerProgress>)> {
+    let trigger = state.app.record_trigger(&ctx, &program, input).await?;
+    Ok((StatusCode::CREATED, Json(trigger)))
+}
+
+/// A program's recertification triggers with how many affected people are done.
+#[utoipa::path(get, path = "/api/v1/programs/{program}/triggers", tag = "lifecycle",
+    params(("program" = String, Path)), responses((status = OK, body = Vec<TriggerProgress>)))]
+pub async fn list_triggers(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(program): Path<String>,
+) -> ApiResult<Json<Vec<TriggerProgress>>> {
+    Ok(Json(state.app.triggers(&ctx, &program).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthScores {
+    pub scores: Vec<HealthScoreInput>,
+}
+
+/// Records customer health scores per partner and quarter, all or nothing: JSON
+/// (`{"scores": [...]}`) or CSV (`Content-Type: text/csv`, header `partner,quarter,score`).
+/// A score below the program's threshold opens a remediation case.
+#[utoipa::path(post, path = "/api/v1/programs/{program}/health-scores", tag = "lifecycle",
+    params(("program" = String, Path)),
+    request_body(content((HealthScores = "application/json"), (String = "text/csv"))),
+    responses((status = OK, body = HealthImport)))]
+pub async fn record_health_scores(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(program): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<HealthImport>> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let report = if content_type.starts_with("text/csv") {
+        state.app.import_health_csv(&ctx, &program, &body).await?
+    } else {
+        let input: HealthScores = crate::problem::parse_json_body(&body)?;
+        let rows = input
+            .scores
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| (format!("scores[{i}]"), row))
+            .collect();
+        state.app.record_health_scores(&ctx, &program, rows).await?
+    };
+    Ok(Json(report))
+}
+
+/// A program's remediation cases: open, completed or missed.
+#[utoipa::path(get, path = "/api/v1/programs/{program}/remediation", tag = "lifecycle",
+    params(("program" = String, Path)), responses((status = OK, body = Vec<RemediationCase>)))]
+pub async fn list_remediation(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(program): Path<String>,
+) -> ApiResult<Json<Vec<RemediationCase>>> {
+    Ok(Json(state.app.remediation_cases(&ctx, &program).await?))
 }

@@ -204,6 +204,14 @@ where
     }
 }
 
+/// A JSON body read by hand (for endpoints that also take other media types), rejected the
+/// same way as [`ApiJson`].
+pub fn parse_json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    axum::Json::<T>::from_bytes(bytes)
+        .map(|axum::Json(value)| value)
+        .map_err(json_rejection)
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let (status, slug, title) = match &rejection {
         JsonRejection::MissingJsonContentType(_) => (

@@ -3,6 +3,7 @@ pub mod content;
 pub mod credential;
 pub mod items;
 pub mod jobs;
+pub mod lifecycle;
 pub mod people;
 pub mod program;
 pub mod serve;

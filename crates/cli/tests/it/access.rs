@@ -629,6 +629,36 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
         },
         Case {
             method: Method::POST,
+            template: "/api/v1/programs/{program}/triggers",
+            path: "/api/v1/programs/test-program/triggers".into(),
+            body: Some(
+                json!({"kind": "major-release", "reason": "Spring release", "tracks": ["t9"], "deadline": "2030-01-01"}),
+            ),
+            expect: [401, 422, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/triggers",
+            path: "/api/v1/programs/test-program/triggers".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
+            template: "/api/v1/programs/{program}/health-scores",
+            path: "/api/v1/programs/test-program/health-scores".into(),
+            body: Some(json!({"scores": []})),
+            expect: [401, 409, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::GET,
+            template: "/api/v1/programs/{program}/remediation",
+            path: "/api/v1/programs/test-program/remediation".into(),
+            body: None,
+            expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            method: Method::POST,
             template: "/api/v1/jobs/sweep",
             path: "/api/v1/jobs/sweep".into(),
             body: Some(json!({"as_of": "2026-01-01"})),

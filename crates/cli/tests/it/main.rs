@@ -15,5 +15,6 @@ mod ops;
 mod people_csv;
 mod practicals;
 mod programs;
+mod recertification;
 mod sessions;
 mod sinks;
