@@ -3,11 +3,13 @@
 
 use crate::clock::format_instant;
 use crate::error::{AppError, AppResult};
-use crate::records::{enrolments, load_programs, partner_record};
+use crate::records::{enrolments, load_programs, parse_date, partner_record};
 use crate::secrets::sha256_hex;
 use crate::{App, Ctx, audit};
 use accredit_domain::evaluate::{Outcome, standing};
-use accredit_domain::program::{Program, ProgramChange, diff};
+use accredit_domain::lifecycle::{days_between, first_due};
+use accredit_domain::program::{HolderPolicy, Program, ProgramChange, Track, Validity, diff};
+use jiff::civil::Date;
 use accredit_domain::{Action, InvalidInput, PartnerId};
 use accredit_formats::program::{ProgramError, parse};
 use anyhow::Context as _;
@@ -47,6 +49,27 @@ pub struct ProgramPlan {
     pub changes: Vec<ProgramChange>,
     /// Partners whose tier the new version would move.
     pub tier_moves: Vec<TierMove>,
+    /// Current holders of each track whose validity or renewal policy changes, and how their
+    /// dates move.
+    pub holder_changes: Vec<HolderChange>,
+}
+
+/// What a validity or renewal change does to a track's current holders.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HolderChange {
+    pub track: String,
+    /// `keep` or `recompute`, as the file says.
+    pub policy: String,
+    /// Active credentials of the track.
+    pub holders: i64,
+    /// With `recompute`: how many end later, earlier, or stay.
+    pub later: i64,
+    pub earlier: i64,
+    pub unchanged: i64,
+    /// The largest move of an end date, in days.
+    pub largest_move_days: i64,
+    /// The new policy in words.
+    pub summary: String,
 }
 
 /// The explanation of one partner's tier in one program.
@@ -148,6 +171,10 @@ impl App {
             Some((old, _)) if !unchanged => self.tier_moves(conn, old, program).await?,
             _ => vec![],
         };
+        let holder_changes = match &current {
+            Some((old, _)) if !unchanged => holder_changes(conn, old, program).await?,
+            _ => vec![],
+        };
         Ok(ProgramPlan {
             program_id: program.id.clone(),
             version: program.version.clone(),
@@ -155,6 +182,7 @@ impl App {
             applied: false,
             changes,
             tier_moves,
+            holder_changes,
         })
     }
 
@@ -273,6 +301,10 @@ impl App {
             serde_json::json!({ "version": program.version, "checksum": checksum, "changes": plan.changes }),
         )
         .await?;
+        for change in &plan.holder_changes {
+            self.apply_holder_change(&mut tx, ctx, &program, change)
+                .await?;
+        }
         let partners = sqlx::query("SELECT partner_id FROM partner_programs WHERE program_id = $1")
             .bind(&program.id)
             .fetch_all(&mut *tx)
@@ -605,5 +637,151 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(count)
+    }
+}
+
+/// The tracks whose validity or renewal policy this version changes, with what happens to their
+/// current holders. Such a change must say `existing_holders`.
+async fn holder_changes(
+    conn: &mut AnyConnection,
+    old: &Program,
+    new: &Program,
+) -> AppResult<Vec<HolderChange>> {
+    let mut changes = Vec::new();
+    for track in &new.tracks {
+        let Some(before) = old.track(&track.id) else {
+            continue;
+        };
+        let validity_changed = before.validity != track.validity;
+        if !validity_changed && before.renewal == track.renewal {
+            continue;
+        }
+        let what = match (validity_changed, before.renewal != track.renewal) {
+            (true, true) => "validity and renewal policy",
+            (true, false) => "validity",
+            _ => "renewal policy",
+        };
+        let Some(policy) = track.existing_holders else {
+            return Err(AppError::invalid(
+                "existing_holders",
+                format!(
+                    "track `{}`: this version changes its {what}; say what happens to current holders with existing_holders = \"keep\" (their dates stay) or \"recompute\" (their end dates follow the new policy)",
+                    track.id
+                ),
+            ));
+        };
+        let rows = sqlx::query(
+            "SELECT issued_on, valid_until FROM credentials WHERE program_id = $1 AND track_id = $2 AND status = 'active'",
+        )
+        .bind(&new.id)
+        .bind(&track.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut change = HolderChange {
+            track: track.id.clone(),
+            policy: match policy {
+                HolderPolicy::Keep => "keep".into(),
+                HolderPolicy::Recompute => "recompute".into(),
+            },
+            holders: rows.len() as i64,
+            later: 0,
+            earlier: 0,
+            unchanged: 0,
+            largest_move_days: 0,
+            summary: format!("{what} changed; {}", describe_policy(track)),
+        };
+        for row in &rows {
+            let issued = parse_date(&row.try_get::<String, _>("issued_on")?)?;
+            let until = parse_date(&row.try_get::<String, _>("valid_until")?)?;
+            let moved = match policy {
+                HolderPolicy::Keep => 0,
+                HolderPolicy::Recompute => {
+                    days_between(until, recomputed_until(new, track, issued))
+                }
+            };
+            match moved.signum() {
+                1 => change.later += 1,
+                -1 => change.earlier += 1,
+                _ => change.unchanged += 1,
+            }
+            change.largest_move_days = change.largest_move_days.max(moved.abs());
+        }
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+fn recomputed_until(program: &Program, track: &Track, issued: Date) -> Date {
+    let ends = program.expiry(&track.validity, issued);
+    ends.yesterday().unwrap_or(ends)
+}
+
+fn describe_policy(track: &Track) -> String {
+    let validity = match track.validity {
+        Validity::Months(m) => format!("valid {m} months"),
+        Validity::ReleaseAligned { min_months } => {
+            format!("valid until the first release at least {min_months} months after issue")
+        }
+    };
+    format!(
+        "{validity}, renewal opens {} days before expiry",
+        track.renewal.window_days
+    )
+}
+
+impl App {
+    /// Applies a holder change inside the program's transaction: recomputed end dates are
+    /// re-signed; every holder's schedule follows the new renewal window.
+    async fn apply_holder_change(
+        &self,
+        tx: &mut AnyConnection,
+        ctx: &Ctx,
+        program: &Program,
+        change: &HolderChange,
+    ) -> AppResult<()> {
+        let Some(track) = program.track(&change.track) else {
+            return Ok(());
+        };
+        let today = self.today();
+        let rows = sqlx::query(
+            "SELECT id, issued_on, valid_until FROM credentials WHERE program_id = $1 AND track_id = $2 AND status = 'active'",
+        )
+        .bind(&program.id)
+        .bind(&track.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut moved = 0;
+        for row in &rows {
+            let id: String = row.try_get("id").context("id")?;
+            let issued = parse_date(&row.try_get::<String, _>("issued_on")?)?;
+            let mut until = parse_date(&row.try_get::<String, _>("valid_until")?)?;
+            let recompute = change.policy == "recompute";
+            if recompute {
+                let new_until = recomputed_until(program, track, issued);
+                if new_until != until {
+                    until = new_until;
+                    moved += 1;
+                }
+            }
+            sqlx::query("UPDATE credentials SET valid_until = $2, next_due_on = $3 WHERE id = $1")
+                .bind(&id)
+                .bind(until.to_string())
+                .bind(first_due(until, track.renewal.window_days, today).to_string())
+                .execute(&mut *tx)
+                .await?;
+            if recompute {
+                self.sign_credential(tx, &id).await?;
+            }
+        }
+        audit::record(
+            tx,
+            ctx,
+            self.now(),
+            "credentials.policy_applied",
+            &format!("program:{}", program.id),
+            serde_json::json!({ "track": track.id, "policy": change.policy, "holders": rows.len(), "dates_moved": moved }),
+        )
+        .await?;
+        Ok(())
     }
 }

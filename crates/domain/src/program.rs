@@ -71,6 +71,20 @@ pub struct Track {
     pub requires: Rule,
     pub validity: Validity,
     pub renewal: Renewal,
+    /// When this version changes the validity or renewal policy: whether current holders keep
+    /// their dates or get dates computed under the new policy. Required for such a change.
+    #[serde(default)]
+    pub existing_holders: Option<HolderPolicy>,
+}
+
+/// What a policy change does to credentials already issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderPolicy {
+    /// Current holders keep their dates; the new policy applies to credentials issued from now.
+    Keep,
+    /// Current holders' end dates are computed again from their issue dates under the new policy.
+    Recompute,
 }
 
 /// How long a credential of a track holds.

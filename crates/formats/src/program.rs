@@ -7,7 +7,7 @@
 use accredit_domain::PartnerType;
 use accredit_domain::blueprint::{Blueprint, BlueprintDomain, RetakePolicy};
 use accredit_domain::program::{
-    Benefit, Exam, HealthPolicy, Module, Practical, Program, Release, Renewal, RenewalRequirement,
+    Benefit, Exam, HealthPolicy, HolderPolicy, Module, Practical, Program, Release, Renewal, RenewalRequirement,
     Rule, Subject, Tier, Track, Validity,
 };
 use accredit_domain::review::{Criterion, Rubric};
@@ -158,6 +158,7 @@ struct RawTrack {
     requires: Spanned<RawRule>,
     validity: Spanned<RawValidity>,
     renewal: Spanned<RawRenewal>,
+    existing_holders: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -728,6 +729,19 @@ impl Checker {
                     requires: self.rule(&t.requires, &site, &declared),
                     validity: self.validity(id, &t.validity, &releases),
                     renewal: self.renewal(id, &t.renewal, &t.validity, &declared),
+                    existing_holders: t.existing_holders.as_ref().and_then(|policy| {
+                        match policy.get_ref().as_str() {
+                            "keep" => Some(HolderPolicy::Keep),
+                            "recompute" => Some(HolderPolicy::Recompute),
+                            other => {
+                                self.error(
+                                    policy.span(),
+                                    format!("track `{id}`: existing_holders is `{other}`; expected `keep` or `recompute`"),
+                                );
+                                None
+                            }
+                        }
+                    }),
                 }
             })
             .collect();

@@ -101,6 +101,25 @@ pub fn print_plan(plan: &ProgramPlan) {
             moved.to.as_deref().unwrap_or("no tier")
         );
     }
+    for change in &plan.holder_changes {
+        if change.policy == "keep" {
+            println!(
+                "  holders: track {}: {}; its {} current holder(s) keep their dates",
+                change.track, change.summary, change.holders
+            );
+        } else {
+            println!(
+                "  holders: track {}: {}; of {} current holder(s), {} end later, {} earlier, {} unchanged (largest move {} days)",
+                change.track,
+                change.summary,
+                change.holders,
+                change.later,
+                change.earlier,
+                change.unchanged,
+                change.largest_move_days
+            );
+        }
+    }
 }
 
 pub async fn run(global: &GlobalArgs, command: ProgramCommand) -> Result<(), CliError> {

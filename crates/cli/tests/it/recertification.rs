@@ -15,6 +15,7 @@ on_both_backends!(
     a_trigger_naming_what_does_not_exist_is_refused_and_records_nothing,
     a_low_health_score_opens_remediation_and_a_missed_deadline_drops_the_tier,
     malformed_health_scores_are_refused_line_by_line_and_nothing_is_recorded,
+    a_validity_change_says_what_happens_to_current_holders_and_does_it,
 );
 
 async fn seller(t: &TestApp, partner: &str, email: &str, name: &str) -> Person {
@@ -587,4 +588,99 @@ async fn malformed_health_scores_are_refused_line_by_line_and_nothing_is_recorde
         )
         .await;
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
+}
+
+async fn a_validity_change_says_what_happens_to_current_holders_and_does_it(t: TestApp) {
+    let w = enrolled(&t, TEST_PROGRAM).await;
+    let ctx = Ctx::system();
+    set_day(&t, date(2026, 3, 2));
+    let ana = seller(&t, &w.acme.id, "ana@acme.example", "Ana").await;
+    complete(&t, "test-program", &ana, "m1").await;
+    set_day(&t, date(2026, 5, 10));
+    let ben = seller(&t, &w.acme.id, "ben@acme.example", "Ben").await;
+    complete(&t, "test-program", &ben, "m1").await;
+    set_day(&t, date(2026, 6, 1));
+
+    let two_years = TEST_PROGRAM
+        .replace("version = \"1\"", "version = \"2\"")
+        .replace("validity = { months = 12 }", "validity = { months = 24 }");
+    let silent = t.app.plan_program(&ctx, &two_years).await.unwrap_err();
+    assert!(
+        silent.to_string().contains(
+            "track `t1`: this version changes its validity; say what happens to current holders"
+        ),
+        "{silent}"
+    );
+    let recompute = two_years.replace(
+        "validity = { months = 24 }",
+        "validity = { months = 24 }\nexisting_holders = \"recompute\"",
+    );
+    let plan = t.app.plan_program(&ctx, &recompute).await.unwrap();
+    let change = &plan.holder_changes[0];
+    assert_eq!(
+        (change.track.as_str(), change.policy.as_str()),
+        ("t1", "recompute")
+    );
+    assert_eq!(
+        (
+            change.holders,
+            change.later,
+            change.earlier,
+            change.unchanged
+        ),
+        (2, 2, 0, 0)
+    );
+    // Both end a year later, a year that includes 29 February 2028.
+    assert_eq!(change.largest_move_days, 366);
+    assert_eq!(
+        t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].valid_until,
+        "2027-03-01",
+        "a dry run changes nothing"
+    );
+
+    t.app.apply_program(&ctx, &recompute).await.unwrap();
+    let credential = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].clone();
+    assert_eq!(credential.valid_until, "2028-03-01");
+    let verified = t.app.verify_issued(&credential.id).await.unwrap();
+    assert!(
+        verified.valid,
+        "re-signed with the new end date: {verified:?}"
+    );
+    let document = t
+        .get(
+            &format!("/credentials/{}/credential.json", credential.id),
+            &Auth::Anonymous,
+        )
+        .await
+        .json();
+    assert!(
+        document["validUntil"]
+            .as_str()
+            .unwrap()
+            .starts_with("2028-03-01")
+    );
+
+    // Back to 12 months for new credentials only.
+    let keep = TEST_PROGRAM
+        .replace("version = \"1\"", "version = \"3\"")
+        .replace(
+            "validity = { months = 12 }",
+            "validity = { months = 12 }\nexisting_holders = \"keep\"",
+        );
+    let plan = t.app.apply_program(&ctx, &keep).await.unwrap();
+    assert_eq!(plan.holder_changes[0].policy, "keep");
+    assert_eq!(plan.holder_changes[0].holders, 2);
+    assert_eq!(
+        t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].valid_until,
+        "2028-03-01"
+    );
+    // The sweep follows the moved dates: no reminder at the old 90-day mark.
+    let old_mark = date(2027, 3, 2)
+        .checked_sub(jiff::Span::new().days(90))
+        .unwrap();
+    assert_eq!(t.app.run_sweep(&ctx, old_mark).await.unwrap().reminders, 0);
+    assert_eq!(
+        t.app.credentials_of(&ctx, &ben.id).await.unwrap()[0].valid_until,
+        "2028-05-09"
+    );
 }
