@@ -16,5 +16,6 @@ mod people_csv;
 mod practicals;
 mod programs;
 mod recertification;
+mod scripted_year;
 mod sessions;
 mod sinks;
