@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod compliance;
 pub mod content;
 pub mod credentials;
 pub mod db;

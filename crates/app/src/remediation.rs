@@ -593,14 +593,22 @@ impl App {
         Ok(touched.len())
     }
 
-    /// A program's remediation cases, newest first (program admins; a partner's own people and
-    /// its account manager see theirs through `partner_remediation`).
+    /// A program's remediation cases, newest first (program admins; a partner's admins and
+    /// account manager see theirs in the partner's compliance view).
     pub async fn remediation_cases(
         &self,
         ctx: &Ctx,
         program_id: &str,
     ) -> AppResult<Vec<RemediationCase>> {
         ctx.authorize(&Action::ManageLifecycle, "remediation")?;
+        self.remediation_cases_unchecked(program_id).await
+    }
+
+    /// For read models that authorized the partner already.
+    pub(crate) async fn remediation_cases_unchecked(
+        &self,
+        program_id: &str,
+    ) -> AppResult<Vec<RemediationCase>> {
         let rows = sqlx::query(
             "SELECT r.id, r.partner_id, pa.name, r.program_id, r.quarter, r.score, r.modules, r.opened_on,
                     r.deadline, r.outcome, r.closed_on

@@ -14,6 +14,7 @@ pub mod pages;
 mod pages_content;
 mod pages_credentials;
 mod pages_exams;
+mod pages_lifecycle;
 mod pages_reviews;
 pub mod problem;
 pub mod session;

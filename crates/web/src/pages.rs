@@ -42,6 +42,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(crate::pages_exams::routes())
         .merge(crate::pages_credentials::routes())
         .merge(crate::pages_reviews::routes())
+        .merge(crate::pages_lifecycle::routes())
 }
 
 /// What the shared layout needs.
@@ -307,6 +308,7 @@ struct HomePage {
     training: Vec<accredit_app::training::ProgramTraining>,
     /// Partner staff study the modules; vendor staff manage them.
     learner: bool,
+    notifications: Vec<accredit_app::events::Notification>,
 }
 
 /// The start page: what this person can see and do, by role.
@@ -340,7 +342,9 @@ async fn home(State(state): State<AppState>, user: PageUser) -> PageResult {
     } else {
         Vec::new()
     };
+    let notifications = state.app.notifications(&person.id, 10).await?;
     let page = HomePage {
+        notifications,
         at_risk,
         training: state.app.training_overview(&ctx).await?,
         learner: person.partner_id.is_some(),

@@ -3,7 +3,7 @@
 
 use crate::on_both_backends;
 use crate::sinks::{SmtpBehaviour, SmtpSink, WebhookReceiver};
-use crate::support::{PASSWORD, TEST_PROGRAM, TestApp, World};
+use crate::support::{Auth, PASSWORD, TEST_PROGRAM, TestApp, World, session_form};
 use accredit_app::accounts::{NewPerson, Person};
 use accredit_app::delivery::Delivery;
 use accredit_app::evidence::Evidence;
@@ -26,6 +26,7 @@ on_both_backends!(
     a_sweep_killed_in_the_middle_of_delivery_and_restarted_sends_each_message_once,
     renewing_by_the_full_track_supersedes_the_credential_and_extends_its_lineage,
     renewing_by_delta_module_shows_what_changed_and_renews_once_read,
+    lifecycle_pages_show_what_is_due_and_keep_what_was_typed,
 );
 
 async fn salesperson(t: &TestApp, world: &World, email: &str, name: &str) -> Person {
@@ -884,4 +885,204 @@ async fn renewing_by_delta_module_shows_what_changed_and_renews_once_read(t: Tes
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.body.contains("already renewed"), "{}", again.body);
+}
+
+fn session(auth: &Auth) -> &crate::support::Session {
+    match auth {
+        Auth::Session(session) => session,
+        _ => panic!("not a session"),
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+async fn lifecycle_pages_show_what_is_due_and_keep_what_was_typed(t: TestApp) {
+    let w = setup(&t).await;
+    let ctx = Ctx::system();
+    set_day(&t, date(2026, 3, 2));
+    let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
+    complete_module(&t, &ana).await;
+    let reminder = date(2027, 3, 2).checked_sub(90.days()).unwrap();
+    set_day(&t, reminder);
+    t.app.run_sweep(&ctx, reminder).await.unwrap();
+    let credential = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0]
+        .id
+        .clone();
+
+    // The learner: notifications on the home page, certifications with the way to renew.
+    let learner = t.login(&ana.email).await;
+    let home = t.get("/", &learner).await;
+    assert!(
+        home.body
+            .contains("Your Track one credential lapses in 90 days"),
+        "{}",
+        home.body
+    );
+    let mine = t.get("/certifications", &learner).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(
+        mine.body.contains("Renewal opens on 2027-01-31"),
+        "{}",
+        mine.body
+    );
+    assert!(
+        mine.body.contains("complete the module Module one again"),
+        "{}",
+        mine.body
+    );
+    let renew = t
+        .get(&format!("/credentials/{credential}/renew"), &learner)
+        .await;
+    assert_eq!(renew.status, StatusCode::OK, "{}", renew.body);
+
+    // The partner admin's compliance view; another partner's admin sees nothing.
+    let acme_admin = t.login(&w.acme_admin.email).await;
+    let compliance = t
+        .get(&format!("/partners/{}/compliance", w.acme.id), &acme_admin)
+        .await;
+    assert_eq!(compliance.status, StatusCode::OK);
+    assert!(
+        compliance.body.contains("Ana Seller"),
+        "{}",
+        compliance.body
+    );
+    assert!(
+        compliance.body.contains("2027-03-02"),
+        "{}",
+        compliance.body
+    );
+    let globex_admin = t.login(&w.globex_admin.email).await;
+    assert_eq!(
+        t.get(
+            &format!("/partners/{}/compliance", w.acme.id),
+            &globex_admin
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The program admin's lifecycle page: a refused trigger comes back with what was typed.
+    let admin = t.login(&w.admin.email).await;
+    assert_eq!(
+        t.get("/programs/test-program/lifecycle", &learner)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let page = t.get("/programs/test-program/lifecycle", &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let typed = "<script>alert(1)</script> rules changed";
+    let refused = t
+        .send(session_form(
+            "/programs/test-program/lifecycle/triggers",
+            session(&admin),
+            form(&[
+                ("csrf", &session(&admin).csrf),
+                ("kind", "regulatory-update"),
+                ("reason", typed),
+                ("deadline", "2027-06-30"),
+            ]),
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("name at least one affected track"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62; rules changed\""),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("<script>alert(1)"));
+    let recorded = t
+        .send(session_form(
+            "/programs/test-program/lifecycle/triggers",
+            session(&admin),
+            form(&[
+                ("csrf", &session(&admin).csrf),
+                ("kind", "regulatory-update"),
+                ("reason", "Module one now covers the new rules"),
+                ("track", "t1"),
+                ("deadline", "2027-06-30"),
+            ]),
+        ))
+        .await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.body);
+    assert!(
+        recorded
+            .body
+            .contains("Recorded: 1 people must recertify by 2027-06-30.")
+    );
+    assert!(recorded.body.contains("0 of 1 done"), "{}", recorded.body);
+
+    // Webhooks: a wrong URL is refused next to what was typed; a good one lists its secret.
+    let bad = t
+        .send(session_form(
+            "/admin/webhooks",
+            session(&admin),
+            form(&[
+                ("csrf", &session(&admin).csrf),
+                ("url", "ftp://hooks.example"),
+                ("event", "credential.expired"),
+            ]),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("webhooks are sent over http:// or https://"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains("value=\"ftp://hooks.example\""),
+        "{}",
+        bad.body
+    );
+    let good = t
+        .send(session_form(
+            "/admin/webhooks",
+            session(&admin),
+            form(&[
+                ("csrf", &session(&admin).csrf),
+                ("url", "https://hooks.example/accredit"),
+                ("event", "credential.expired"),
+            ]),
+        ))
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    assert!(good.body.contains("whsec_"));
+    assert_eq!(
+        t.get("/admin/webhooks", &learner).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The outbox page lists the reminder; forms without the session's CSRF token are refused.
+    let outbox = t.get("/admin/outbox?state=pending", &admin).await;
+    assert!(
+        outbox.body.contains("lifecycle.reminder"),
+        "{}",
+        outbox.body
+    );
+    assert_eq!(
+        t.get("/admin/outbox", &acme_admin).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let forged = t
+        .send(session_form(
+            "/programs/test-program/lifecycle/sweep",
+            session(&admin),
+            form(&[("csrf", "forged"), ("as_of", "2027-01-01")]),
+        ))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }

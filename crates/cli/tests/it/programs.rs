@@ -168,7 +168,7 @@ async fn a_changed_file_shows_an_exact_dry_run_diff_and_changes_nothing(t: TestA
         )
         .replacen(
             "validity = { months = 12 }",
-            "validity = { months = 24 }",
+            "validity = { months = 24 }\nexisting_holders = \"keep\"",
             1,
         );
     assert_ne!(changed, MEDICAL);
@@ -189,7 +189,19 @@ async fn a_changed_file_shows_an_exact_dry_run_diff_and_changes_nothing(t: TestA
     let sales = plan.changes.iter().find(|c| c.id == "sales").unwrap();
     assert_eq!(
         sales.details,
-        vec![r#"validity: {"months":12} → {"months":24}"#.to_owned()]
+        vec![
+            r#"existing_holders: null → "keep""#.to_owned(),
+            r#"validity: {"months":12} → {"months":24}"#.to_owned()
+        ]
+    );
+    assert_eq!(plan.holder_changes.len(), 1);
+    assert_eq!(
+        (
+            plan.holder_changes[0].track.as_str(),
+            plan.holder_changes[0].policy.as_str(),
+            plan.holder_changes[0].holders
+        ),
+        ("sales", "keep", 1)
     );
     assert!(
         plan.changes.iter().all(|c| c.change == "changed"),
