@@ -572,6 +572,22 @@ impl App {
                 self.record_evidence(&ctx, demo.program, evidence).await?;
             }
         }
+        // A regulatory update the distributors' sales staff must recertify for, so the
+        // lifecycle pages and notifications have something to show.
+        self.record_trigger(
+            &ctx,
+            "medical-software-distributor",
+            crate::recert::NewTrigger {
+                kind: "regulatory-update".into(),
+                reason: "The intended-use statement was revised: sales claims must follow the new wording.".into(),
+                tracks: vec!["sales".into()],
+                modules: vec!["indications-for-use".into()],
+                domains: vec![],
+                deadline: self.today() + 60.days(),
+            },
+        )
+        .await?;
+        self.run_sweep(&ctx, self.today()).await?;
         Ok(accounts)
     }
 }

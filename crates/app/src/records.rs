@@ -186,7 +186,8 @@ pub async fn load_records(
             .push(HeldCredential {
                 track: row.try_get("track_id").context("track_id")?,
                 valid_until: parse_date(&until)?,
-                suspended: status != "active",
+                // An expired credential is past its end date already, and explained as such.
+                suspended: status != "active" && status != "expired",
             });
     }
     let mut modules = group(&modules, "person_id", "module_id")?;
