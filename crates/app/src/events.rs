@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, Row as _};
 /// The events a webhook can subscribe to.
 pub const EVENT_TYPES: &[&str] = &[
     "credential.issued",
+    "credential.expiring",
     "credential.renewed",
     "credential.expired",
     "credential.revoked",

@@ -276,6 +276,22 @@ impl App {
                     );
                     self.tell_person(tx, credential, "reminder", &subject, &body, &link, &key)
                         .await?;
+                    emit(
+                        tx,
+                        now,
+                        "credential.expiring",
+                        &key,
+                        serde_json::json!({
+                            "credential": credential.id,
+                            "person": credential.person_id,
+                            "partner": credential.partner_id,
+                            "program": program.id,
+                            "track": track.id,
+                            "days_before": days_before,
+                            "lapses_on": lapses.to_string(),
+                        }),
+                    )
+                    .await?;
                     report.reminders += 1;
                 }
                 Milestone::RenewalOpens => {

@@ -105,7 +105,11 @@ async fn a_year_of_daily_sweeps_sends_every_message_once_and_expires_on_time(t: 
         .create_webhook(
             &ctx,
             "http://127.0.0.1:9/hook",
-            &["credential.expired".into(), "tier.changed".into()],
+            &[
+                "credential.expired".into(),
+                "credential.expiring".into(),
+                "tier.changed".into(),
+            ],
         )
         .await
         .unwrap();
@@ -146,6 +150,11 @@ async fn a_year_of_daily_sweeps_sends_every_message_once_and_expires_on_time(t: 
                 on.to_string(),
                 "lifecycle.reminder".to_owned(),
                 person.email.clone(),
+            ));
+            expected.push((
+                on.to_string(),
+                "credential.expiring".to_owned(),
+                hook.id.clone(),
             ));
             expected.push((
                 on.to_string(),
