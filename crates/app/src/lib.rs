@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod db;
 pub mod delivery;
 pub mod demo;
+pub mod directory;
 pub mod entitlements;
 pub mod error;
 pub mod events;

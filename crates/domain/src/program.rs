@@ -137,6 +137,9 @@ pub struct Benefit {
     pub name: String,
     pub subject: Subject,
     pub rule: Rule,
+    /// While a partner holds this benefit it appears in the public partner directory.
+    #[serde(default)]
+    pub directory: bool,
 }
 
 /// Customer health scores imported per partner and quarter.

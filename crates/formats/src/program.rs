@@ -7,8 +7,8 @@
 use accredit_domain::PartnerType;
 use accredit_domain::blueprint::{Blueprint, BlueprintDomain, RetakePolicy};
 use accredit_domain::program::{
-    Benefit, Exam, HealthPolicy, HolderPolicy, Module, Practical, Program, Release, Renewal, RenewalRequirement,
-    Rule, Subject, Tier, Track, Validity,
+    Benefit, Exam, HealthPolicy, HolderPolicy, Module, Practical, Program, Release, Renewal,
+    RenewalRequirement, Rule, Subject, Tier, Track, Validity,
 };
 use accredit_domain::review::{Criterion, Rubric};
 use serde::Deserialize;
@@ -196,6 +196,7 @@ struct RawBenefit {
     name: String,
     subject: Spanned<String>,
     requires: Spanned<RawRule>,
+    directory: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -785,10 +786,23 @@ impl Checker {
                         Subject::Partner
                     }
                 };
+                let directory = b.directory.as_ref().is_some_and(|d| *d.get_ref());
+                if let Some(flag) = b.directory.as_ref().filter(|_| directory)
+                    && subject != Subject::Partner
+                {
+                    self.error(
+                        flag.span(),
+                        format!(
+                            "benefit `{}`: only a partner benefit can list partners in the directory",
+                            b.id.get_ref()
+                        ),
+                    );
+                }
                 Benefit {
                     id: b.id.get_ref().clone(),
                     name: b.name.clone(),
                     subject,
+                    directory,
                     rule: self.rule(
                         &b.requires,
                         &RuleSite::Benefit {

@@ -42,6 +42,7 @@ use utoipa_axum::routes;
         (name = "credentials", description = "Issued credentials, revocation and suspension"),
         (name = "practicals", description = "Practical assessments: submissions, signed reviews, agreement"),
         (name = "exams", description = "Blueprints, the item bank, attempts, proctoring and item quality"),
+        (name = "directory", description = "The public partner directory"),
         (name = "lifecycle", description = "Keeping certification current: the daily sweep, webhooks, outgoing messages, notifications"),
     )
 )]
@@ -180,6 +181,7 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(record_trigger, list_triggers))
         .routes(routes!(record_health_scores))
         .routes(routes!(list_remediation))
+        .routes(routes!(partner_directory))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

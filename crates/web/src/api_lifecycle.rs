@@ -251,3 +251,15 @@ pub async fn list_remediation(
 ) -> ApiResult<Json<Vec<RemediationCase>>> {
     Ok(Json(state.app.remediation_cases(&ctx, &program).await?))
 }
+
+/// The public partner directory: partners holding a benefit their program marks as a
+/// directory listing, with tier, credentials by track, region and type. No sign-in needed.
+#[utoipa::path(get, path = "/api/v1/directory", tag = "directory", security(()),
+    params(accredit_app::directory::DirectoryQuery),
+    responses((status = OK, body = Vec<accredit_app::directory::DirectoryEntry>)))]
+pub async fn partner_directory(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<accredit_app::directory::DirectoryQuery>,
+) -> ApiResult<Json<Vec<accredit_app::directory::DirectoryEntry>>> {
+    Ok(Json(state.app.directory(&query).await?))
+}

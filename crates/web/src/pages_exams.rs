@@ -52,7 +52,7 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 /// The signed-in person when there is one; public pages work for everyone.
-async fn optional_user(state: &AppState, headers: &HeaderMap) -> Option<PageUser> {
+pub(crate) async fn optional_user(state: &AppState, headers: &HeaderMap) -> Option<PageUser> {
     let value = cookie(headers, SESSION_COOKIE)?;
     let session = state.app.session(&value).await.ok()?;
     Some(PageUser {
@@ -61,7 +61,7 @@ async fn optional_user(state: &AppState, headers: &HeaderMap) -> Option<PageUser
     })
 }
 
-fn layout_for(user: Option<&PageUser>) -> Layout {
+pub(crate) fn layout_for(user: Option<&PageUser>) -> Layout {
     match user {
         Some(user) => Layout::for_user(user),
         None => Layout::anonymous(String::new()),

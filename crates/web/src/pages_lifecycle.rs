@@ -39,6 +39,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/webhooks/{id}/disable", post(disable_webhook))
         .route("/admin/outbox", get(outbox_page))
         .route("/admin/outbox/{id}/replay", post(replay))
+        .route("/directory", get(directory_page))
 }
 
 /// Problems of a refused use case as lines for the page; other errors stay errors.
@@ -148,9 +149,10 @@ async fn confirm_delta_read(
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     let (notice, error) = match state.app.complete_delta_module(&user.ctx(), &id).await {
-        Ok(status) if status.renewed_by.is_some() => {
-            (Some("Renewed: your new credential is issued.".to_owned()), None)
-        }
+        Ok(status) if status.renewed_by.is_some() => (
+            Some("Renewed: your new credential is issued.".to_owned()),
+            None,
+        ),
         Ok(_) => (
             Some("Recorded that you read what changed.".to_owned()),
             None,
@@ -254,11 +256,16 @@ async fn lifecycle_page(
     user: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    Ok(
-        render_lifecycle(&state, &user, &id, LifecycleForm::default(), None, Vec::new())
-            .await?
-            .into_response(),
+    Ok(render_lifecycle(
+        &state,
+        &user,
+        &id,
+        LifecycleForm::default(),
+        None,
+        Vec::new(),
     )
+    .await?
+    .into_response())
 }
 
 async fn record_trigger(
@@ -279,10 +286,7 @@ async fn record_trigger(
     };
     let deadline = form.deadline.parse::<jiff::civil::Date>();
     let outcome = match deadline {
-        Err(_) => Err(vec![format!(
-            "deadline: `{}` is not a date",
-            form.deadline
-        )]),
+        Err(_) => Err(vec![format!("deadline: `{}` is not a date", form.deadline)]),
         Ok(deadline) => {
             let trigger = NewTrigger {
                 kind: field(&fields, "kind"),
@@ -389,8 +393,7 @@ async fn run_sweep(
         let errors = vec![format!("as of: `{}` is not a date", form.as_of)];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render_lifecycle(&state, &user, &id, LifecycleForm::default(), None, errors)
-                .await?,
+            render_lifecycle(&state, &user, &id, LifecycleForm::default(), None, errors).await?,
         )
             .into_response());
     };
@@ -570,9 +573,67 @@ async fn replay(
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     state.app.replay_message(&user.ctx(), id).await?;
-    let notice: String = form_urlencoded::byte_serialize(
-        format!("Message {id} will be sent again.").as_bytes(),
-    )
-    .collect();
+    let notice: String =
+        form_urlencoded::byte_serialize(format!("Message {id} will be sent again.").as_bytes())
+            .collect();
     Ok(Redirect::to(&format!("/admin/outbox?state=pending&notice={notice}")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    layout: Layout,
+    entries: Vec<accredit_app::directory::DirectoryEntry>,
+    programs: Vec<(String, String)>,
+    regions: Vec<String>,
+    tracks: Vec<(String, String)>,
+    q: String,
+    program: String,
+    region: String,
+    track: String,
+}
+
+/// The public partner directory, with filters. Anyone may read it.
+async fn directory_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<accredit_app::directory::DirectoryQuery>,
+) -> PageResult {
+    let user = crate::pages_exams::optional_user(&state, &headers).await;
+    let everything = state
+        .app
+        .directory(&accredit_app::directory::DirectoryQuery::default())
+        .await?;
+    let mut programs: Vec<(String, String)> = everything
+        .iter()
+        .map(|e| (e.program_id.clone(), e.program_name.clone()))
+        .collect();
+    programs.sort();
+    programs.dedup();
+    let mut regions: Vec<String> = everything.iter().map(|e| e.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
+    let mut tracks: Vec<(String, String)> = everything
+        .iter()
+        .flat_map(|e| {
+            e.badges
+                .iter()
+                .map(|b| (b.track_id.clone(), b.track_name.clone()))
+        })
+        .collect();
+    tracks.sort();
+    tracks.dedup();
+    let entries = state.app.directory(&query).await?;
+    Ok(DirectoryPage {
+        layout: crate::pages_exams::layout_for(user.as_ref()),
+        entries,
+        programs,
+        regions,
+        tracks,
+        q: query.q.unwrap_or_default(),
+        program: query.program.unwrap_or_default(),
+        region: query.region.unwrap_or_default(),
+        track: query.track.unwrap_or_default(),
+    }
+    .into_response())
 }

@@ -658,6 +658,13 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
+            method: Method::GET,
+            template: "/api/v1/directory",
+            path: "/api/v1/directory".into(),
+            body: None,
+            expect: [200; 9],
+        },
+        Case {
             method: Method::POST,
             template: "/api/v1/jobs/sweep",
             path: "/api/v1/jobs/sweep".into(),

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod content;
 mod credentials;
+mod directory;
 mod exams;
 mod lifecycle;
 mod ops;

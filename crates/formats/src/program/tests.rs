@@ -451,3 +451,42 @@ fn blueprint_mistakes_are_refused_with_their_line() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn only_partner_benefits_list_partners_in_the_directory() {
+    let text = broken(
+        "subject = \"person\"\nrequires = { modules = [\"basics\"] }",
+        "subject = \"person\"\nrequires = { modules = [\"basics\"] }\ndirectory = true",
+    );
+    let errors = errors_of(&text);
+    assert_eq!(
+        errors[0].message,
+        "benefit `sandbox`: only a partner benefit can list partners in the directory"
+    );
+    assert_eq!(errors[0].line, line_of(&text, "directory = true"));
+    let listed = broken(
+        "requires = { tier = \"silver\" }",
+        "requires = { tier = \"silver\" }\ndirectory = true",
+    );
+    assert!(parse(&listed).unwrap().benefits[0].directory);
+}
+
+#[test]
+fn existing_holders_must_be_keep_or_recompute() {
+    let first_validity = MINIMAL
+        .lines()
+        .find(|l| l.starts_with("validity = "))
+        .unwrap();
+    let text = broken(
+        first_validity,
+        &format!("{first_validity}\nexisting_holders = \"forget\""),
+    );
+    let errors = errors_of(&text);
+    assert!(
+        errors[0]
+            .message
+            .ends_with("existing_holders is `forget`; expected `keep` or `recompute`"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[0].line, line_of(&text, "forget"));
+}
