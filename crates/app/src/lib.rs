@@ -29,6 +29,7 @@ pub mod progress;
 pub mod recert;
 pub mod records;
 pub mod remediation;
+pub mod reports;
 pub mod renewal;
 pub mod search;
 mod secrets;

@@ -60,6 +60,9 @@ enum Command {
     /// Triggered recertification.
     #[command(subcommand)]
     Trigger(commands::lifecycle::TriggerCommand),
+    /// Outcome metrics per partner and quarter, for the outcome reports.
+    #[command(subcommand)]
+    Outcomes(commands::lifecycle::OutcomesCommand),
 }
 
 /// A failure the command line reports: a message for people and an exit code for scripts.
@@ -151,6 +154,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Jobs(command) => commands::jobs::run(&cli.global, command).await,
         Command::Health(command) => commands::lifecycle::health(&cli.global, command).await,
         Command::Trigger(command) => commands::lifecycle::trigger(&cli.global, command).await,
+        Command::Outcomes(command) => commands::lifecycle::outcomes(&cli.global, command).await,
     }
 }
 

@@ -309,6 +309,9 @@ pub enum Action<'a> {
     /// Record recertification triggers and health scores, manage webhooks, run the daily
     /// sweep, inspect and replay outgoing messages.
     ManageLifecycle,
+    /// Read outcome reports: program admins over every partner, Partner Account Managers over
+    /// the partners they manage.
+    ReadReports,
 }
 
 /// Why an action was refused.
@@ -404,6 +407,16 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
                 Ok(())
             } else {
                 forbidden("only program admins manage the item bank and publish exams")
+            }
+        }
+        Action::ReadReports => {
+            if admin
+                || principal.has_scope(Scope::ProgramsWrite)
+                || principal.actor_with(Role::PartnerAccountManager).is_some()
+            {
+                Ok(())
+            } else {
+                forbidden("outcome reports are for program admins and Partner Account Managers")
             }
         }
         Action::ManageLifecycle => {

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod item_stats;
 pub mod lifecycle;
 pub mod program;
+pub mod reports;
 pub mod review;
 pub mod throttle;
 

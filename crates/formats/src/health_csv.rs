@@ -1,7 +1,8 @@
-//! Customer health scores per partner and quarter, as CSV with the header
-//! `partner,quarter,score`: the partner by id or name, a quarter like `2026-Q3`, and a score
-//! from -100 to 100 (NPS or a 0–100 health index). Every problem is reported with its line;
-//! whether the partners exist is for the caller to check.
+//! Figures per partner and quarter, as CSV: customer health scores (`partner,quarter,score`,
+//! from -100 to 100: NPS or a 0–100 health index) and outcome metrics
+//! (`partner,quarter,metric,value`: revenue, escalations, ... any number). The partner is given
+//! by id or name, the quarter like `2026-Q3`. Every problem is reported with its line; whether
+//! the partners exist is for the caller to check.
 
 use crate::people_csv::{LineCounter, RowError};
 use std::collections::HashMap;
@@ -16,6 +17,8 @@ pub struct HealthRow {
     pub partner: String,
     pub quarter: String,
     pub score: f64,
+    /// For outcome files: what the value measures.
+    pub metric: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -24,7 +27,9 @@ pub struct HealthFile {
     pub errors: Vec<RowError>,
 }
 
-const COLUMNS: [&str; 3] = ["partner", "quarter", "score"];
+/// The columns of a health file and of an outcome file.
+const HEALTH: &[&str] = &["partner", "quarter", "score"];
+const OUTCOMES: &[&str] = &["partner", "quarter", "metric", "value"];
 
 /// Whether `text` is a quarter such as `2026-Q3`.
 pub fn is_quarter(text: &str) -> bool {
@@ -37,6 +42,25 @@ pub fn is_quarter(text: &str) -> bool {
 
 /// Reads a health score file. Never fails as a whole: every problem is in the errors.
 pub fn parse(bytes: &[u8]) -> HealthFile {
+    parse_with(bytes, HEALTH)
+}
+
+/// Reads an outcome metrics file (`partner,quarter,metric,value`).
+pub fn parse_outcomes(bytes: &[u8]) -> HealthFile {
+    parse_with(bytes, OUTCOMES)
+}
+
+/// Whether `name` is a usable metric name: lowercase letters, digits, `-` and `_`.
+pub fn is_metric(name: &str) -> bool {
+    (1..=40).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn parse_with(bytes: &[u8], columns: &[&str]) -> HealthFile {
+    let outcomes = columns == OUTCOMES;
+    let header_text = columns.join(",");
     let mut file = HealthFile::default();
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         file.errors.push(RowError::new(
@@ -52,8 +76,8 @@ pub fn parse(bytes: &[u8]) -> HealthFile {
         .from_reader(bytes);
     let mut lines = LineCounter::new(bytes);
     let mut record = csv::ByteRecord::new();
-    let mut order: Option<[usize; 3]> = None;
-    let mut first_line_of: HashMap<(String, String), usize> = HashMap::new();
+    let mut order: Option<Vec<usize>> = None;
+    let mut first_line_of: HashMap<(String, String, String), usize> = HashMap::new();
     loop {
         let line = match reader.read_byte_record(&mut record) {
             Ok(true) => lines.line_at(record.position()),
@@ -79,8 +103,8 @@ pub fn parse(bytes: &[u8]) -> HealthFile {
         if fields.iter().all(|f| f.is_empty()) {
             continue;
         }
-        let Some(order) = order else {
-            match header(&fields) {
+        let Some(order) = &order else {
+            match header(&fields, columns) {
                 Ok(found) => order = Some(found),
                 Err(message) => {
                     file.errors.push(RowError::new(line, message));
@@ -89,18 +113,33 @@ pub fn parse(bytes: &[u8]) -> HealthFile {
             }
             continue;
         };
-        if fields.len() != 3 {
+        if fields.len() != columns.len() {
             file.errors.push(RowError::new(
                 line,
                 format!(
-                    "expected 3 fields (partner, quarter, score), found {}",
+                    "expected {} fields ({}), found {}",
+                    columns.len(),
+                    columns.join(", "),
                     fields.len()
                 ),
             ));
             continue;
         }
-        let [partner, quarter, score] = order.map(|i| fields[i]);
+        let value = |name: &str| {
+            let column = columns.iter().position(|c| *c == name).unwrap_or(0);
+            fields[order[column]]
+        };
+        let (partner, quarter) = (value("partner"), value("quarter"));
+        let score = value(if outcomes { "value" } else { "score" });
+        let metric = outcomes.then(|| value("metric"));
         let mut problems = Vec::new();
+        if let Some(metric) = metric
+            && !is_metric(metric)
+        {
+            problems.push(format!(
+                "metric: `{metric}` is not a metric name (lowercase letters, digits, - and _)"
+            ));
+        }
         if partner.is_empty() {
             problems.push("partner: empty; give the partner's id or name".to_owned());
         }
@@ -109,20 +148,28 @@ pub fn parse(bytes: &[u8]) -> HealthFile {
                 "quarter: `{quarter}` is not a quarter like 2026-Q3"
             ));
         }
+        let column = if outcomes { "value" } else { "score" };
         let parsed = score.parse::<f64>().ok().filter(|s| s.is_finite());
         match parsed {
-            None => problems.push(format!("score: `{score}` is not a number")),
-            Some(s) if !(SCORE_RANGE.0..=SCORE_RANGE.1).contains(&s) => problems.push(format!(
-                "score: {score} is outside {} to {}",
-                SCORE_RANGE.0, SCORE_RANGE.1
-            )),
+            None => problems.push(format!("{column}: `{score}` is not a number")),
+            Some(s) if !outcomes && !(SCORE_RANGE.0..=SCORE_RANGE.1).contains(&s) => {
+                problems.push(format!(
+                    "score: {score} is outside {} to {}",
+                    SCORE_RANGE.0, SCORE_RANGE.1
+                ))
+            }
             Some(_) => {}
         }
         if problems.is_empty() {
-            let key = (partner.to_owned(), quarter.to_owned());
+            let key = (
+                partner.to_owned(),
+                quarter.to_owned(),
+                metric.unwrap_or_default().to_owned(),
+            );
             if let Some(first) = first_line_of.get(&key) {
+                let what = metric.map_or("a score".to_owned(), |m| format!("a `{m}` value"));
                 problems.push(format!(
-                    "quarter: `{partner}` already has a score for {quarter} on line {first}"
+                    "quarter: `{partner}` already has {what} for {quarter} on line {first}"
                 ));
             } else {
                 first_line_of.insert(key, line);
@@ -134,6 +181,7 @@ pub fn parse(bytes: &[u8]) -> HealthFile {
                 partner: partner.to_owned(),
                 quarter: quarter.to_owned(),
                 score: parsed.unwrap_or_default(),
+                metric: metric.map(str::to_owned),
             });
         } else {
             file.errors
@@ -143,20 +191,21 @@ pub fn parse(bytes: &[u8]) -> HealthFile {
     if order.is_none() && file.errors.is_empty() {
         file.errors.push(RowError::new(
             1,
-            "the file is empty; it needs the header partner,quarter,score",
+            format!("the file is empty; it needs the header {header_text}"),
         ));
     }
     file
 }
 
 /// The position of each column, or what is wrong with the header.
-fn header(fields: &[&str]) -> Result<[usize; 3], String> {
+fn header(fields: &[&str], columns: &[&str]) -> Result<Vec<usize>, String> {
     let names: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
-    let unknown: Vec<&String> = names
+    let unknown: Vec<&str> = names
         .iter()
-        .filter(|n| !COLUMNS.contains(&n.as_str()))
+        .map(String::as_str)
+        .filter(|n| !columns.contains(n))
         .collect();
-    let missing: Vec<&str> = COLUMNS
+    let missing: Vec<&str> = columns
         .iter()
         .copied()
         .filter(|c| !names.iter().any(|n| n == c))
@@ -167,15 +216,18 @@ fn header(fields: &[&str]) -> Result<[usize; 3], String> {
             parts.push(format!("missing column(s) {}", missing.join(", ")));
         }
         if !unknown.is_empty() {
-            let unknown: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
             parts.push(format!("unknown column(s) {}", unknown.join(", ")));
         }
         return Err(format!(
-            "header: {}; the header is partner,quarter,score",
-            parts.join("; ")
+            "header: {}; the header is {}",
+            parts.join("; "),
+            columns.join(",")
         ));
     }
-    Ok(COLUMNS.map(|c| names.iter().position(|n| n == c).unwrap_or_default()))
+    Ok(columns
+        .iter()
+        .map(|c| names.iter().position(|n| n == c).unwrap_or_default())
+        .collect())
 }
 
 #[cfg(test)]
@@ -198,13 +250,15 @@ mod tests {
                     line: 2,
                     partner: "Acme".into(),
                     quarter: "2026-Q3".into(),
-                    score: 42.0
+                    score: 42.0,
+                    metric: None
                 },
                 HealthRow {
                     line: 4,
                     partner: "Globex".into(),
                     quarter: "2026-Q4".into(),
-                    score: -12.5
+                    score: -12.5,
+                    metric: None
                 },
             ]
         );
@@ -222,6 +276,22 @@ mod tests {
                 "line 6: quarter: `Acme` already has a score for 2026-Q3 on line 5",
                 "line 7: partner: empty; give the partner's id or name",
                 "line 8: expected 3 fields (partner, quarter, score), found 2",
+            ]
+        );
+    }
+
+    #[test]
+    fn outcome_files_name_a_metric_and_take_any_number() {
+        let file = parse_outcomes(b"partner,quarter,metric,value\nAcme,2026-Q3,revenue,125000.5\nAcme,2026-Q3,escalations,4\nAcme,2026-Q3,revenue,1\nAcme,2026-Q3,Net Revenue,1\n");
+        assert_eq!(file.rows.len(), 2);
+        assert_eq!(file.rows[0].metric.as_deref(), Some("revenue"));
+        assert_eq!(file.rows[0].score, 125000.5);
+        let errors: Vec<String> = file.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            vec![
+                "line 4: quarter: `Acme` already has a `revenue` value for 2026-Q3 on line 2",
+                "line 5: metric: `Net Revenue` is not a metric name (lowercase letters, digits, - and _)",
             ]
         );
     }

@@ -182,6 +182,7 @@ pub fn routes() -> (axum::Router<AppState>, openapi::OpenApi) {
         .routes(routes!(record_health_scores))
         .routes(routes!(list_remediation))
         .routes(routes!(partner_directory))
+        .routes(routes!(import_outcomes))
         .split_for_parts();
     let mut api = api;
     SharedResponses.modify(&mut api);

@@ -263,3 +263,17 @@ pub async fn partner_directory(
 ) -> ApiResult<Json<Vec<accredit_app::directory::DirectoryEntry>>> {
     Ok(Json(state.app.directory(&query).await?))
 }
+
+/// Records outcome metrics per partner and quarter for the certified vs non-certified reports:
+/// CSV (`Content-Type: text/csv`, header `partner,quarter,metric,value`), all or nothing; a
+/// value given again replaces the earlier one.
+#[utoipa::path(post, path = "/api/v1/outcomes", tag = "lifecycle",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = OK, body = accredit_app::reports::OutcomeImport)))]
+pub async fn import_outcomes(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<accredit_app::reports::OutcomeImport>> {
+    Ok(Json(state.app.import_outcomes_csv(&ctx, &body).await?))
+}

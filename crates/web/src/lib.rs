@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_content;
 mod api_credentials;
+mod charts;
 mod api_exams;
 mod api_lifecycle;
 mod api_practicals;
@@ -15,6 +16,7 @@ mod pages_content;
 mod pages_credentials;
 mod pages_exams;
 mod pages_lifecycle;
+mod pages_reports;
 mod pages_reviews;
 pub mod problem;
 pub mod session;

@@ -43,6 +43,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(crate::pages_credentials::routes())
         .merge(crate::pages_reviews::routes())
         .merge(crate::pages_lifecycle::routes())
+        .merge(crate::pages_reports::routes())
 }
 
 /// What the shared layout needs.

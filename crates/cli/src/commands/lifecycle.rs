@@ -21,6 +21,17 @@ pub struct HealthImportArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum OutcomesCommand {
+    /// Record outcome metrics from CSV (header partner,quarter,metric,value), all or nothing.
+    Import(OutcomesImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutcomesImportArgs {
+    file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TriggerCommand {
     /// Require holders of tracks to recertify by a deadline (regulatory update, major release).
     Record(TriggerArgs),
@@ -50,38 +61,52 @@ pub struct TriggerArgs {
     kind: String,
 }
 
-pub async fn health(global: &GlobalArgs, command: HealthCommand) -> Result<(), CliError> {
-    let HealthCommand::Import(args) = command;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| CliError::failed(format!("cannot read {}: {e}", args.file.display())))?;
-    let (_, app) = super::open(global, &ServerArgs::default(), false).await?;
-    match app
-        .import_health_csv(&Ctx::system(), &args.program, &bytes)
-        .await
-    {
-        Ok(report) => {
-            println!("recorded {} score(s)", report.recorded);
-            for partner in report.remediation_opened {
-                println!("remediation opened for {partner}");
-            }
-            Ok(())
-        }
-        Err(accredit_app::AppError::Invalid(problems)) => {
+/// Prints each problem of a refused file with the file's name; other errors pass through.
+fn refused(file: &std::path::Path, error: accredit_app::AppError) -> CliError {
+    match error {
+        accredit_app::AppError::Invalid(problems) => {
             for problem in &problems {
-                eprintln!(
-                    "{}: {}: {}",
-                    args.file.display(),
-                    problem.field,
-                    problem.message
-                );
+                eprintln!("{}: {}: {}", file.display(), problem.field, problem.message);
             }
-            Err(CliError::failed(format!(
+            CliError::failed(format!(
                 "{} problem(s); nothing was recorded",
                 problems.len()
-            )))
+            ))
         }
-        Err(other) => Err(other.into()),
+        other => other.into(),
     }
+}
+
+fn read(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(file)
+        .map_err(|e| CliError::failed(format!("cannot read {}: {e}", file.display())))
+}
+
+pub async fn health(global: &GlobalArgs, command: HealthCommand) -> Result<(), CliError> {
+    let HealthCommand::Import(args) = command;
+    let bytes = read(&args.file)?;
+    let (_, app) = super::open(global, &ServerArgs::default(), false).await?;
+    let report = app
+        .import_health_csv(&Ctx::system(), &args.program, &bytes)
+        .await
+        .map_err(|e| refused(&args.file, e))?;
+    println!("recorded {} score(s)", report.recorded);
+    for partner in report.remediation_opened {
+        println!("remediation opened for {partner}");
+    }
+    Ok(())
+}
+
+pub async fn outcomes(global: &GlobalArgs, command: OutcomesCommand) -> Result<(), CliError> {
+    let OutcomesCommand::Import(args) = command;
+    let bytes = read(&args.file)?;
+    let (_, app) = super::open(global, &ServerArgs::default(), false).await?;
+    let report = app
+        .import_outcomes_csv(&Ctx::system(), &bytes)
+        .await
+        .map_err(|e| refused(&args.file, e))?;
+    println!("recorded {} value(s)", report.recorded);
+    Ok(())
 }
 
 pub async fn trigger(global: &GlobalArgs, command: TriggerCommand) -> Result<(), CliError> {

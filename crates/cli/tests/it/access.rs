@@ -658,6 +658,15 @@ async fn every_api_endpoint_answers_each_caller_as_the_rules_say(t: TestApp) {
             expect: [401, 200, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
+            method: Method::POST,
+            template: "/api/v1/outcomes",
+            path: "/api/v1/outcomes".into(),
+            body: Some(serde_json::Value::String(
+                "partner,quarter,metric,value\n".into(),
+            )),
+            expect: [401, 422, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
             method: Method::GET,
             template: "/api/v1/directory",
             path: "/api/v1/directory".into(),

@@ -17,6 +17,7 @@ mod people_csv;
 mod practicals;
 mod programs;
 mod recertification;
+mod reports;
 mod scripted_year;
 mod sessions;
 mod sinks;
