@@ -223,13 +223,17 @@ async fn render_lifecycle(
     state: &AppState,
     user: &PageUser,
     program_id: &str,
-    form: LifecycleForm,
+    mut form: LifecycleForm,
     notice: Option<String>,
     errors: Vec<String>,
 ) -> PageResult<LifecyclePage> {
     let ctx = user.ctx();
     let program = state.app.get_program(&ctx, program_id).await?;
     let triggers = state.app.triggers(&ctx, program_id).await?;
+    if form.deadline.is_empty() {
+        // Regulated programs recertify within 60 days of an update: the usual deadline.
+        form.deadline = (state.app.today() + jiff::Span::new().days(60)).to_string();
+    }
     let cases = state.app.remediation_cases(&ctx, program_id).await?;
     Ok(LifecyclePage {
         layout: Layout::for_user(user),

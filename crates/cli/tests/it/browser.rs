@@ -367,3 +367,198 @@ async fn a_candidate_takes_an_exam_with_the_keyboard_on_sqlite() {
 async fn a_candidate_takes_an_exam_with_the_keyboard_on_postgres() {
     take_an_exam_with_the_keyboard(Backend::Postgres).await;
 }
+
+/// axe-core, installed by `.ci/run` (`npm install --prefix target/axe axe-core@4`).
+fn axe_source() -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) if std::env::var("ACCREDIT_TEST_REQUIRE_BROWSER").as_deref() == Ok("1") => panic!(
+            "ACCREDIT_TEST_REQUIRE_BROWSER=1 but axe-core is missing at {} (npm install --prefix target/axe axe-core@4)",
+            path.display()
+        ),
+        Err(_) => {
+            eprintln!(
+                "SKIPPED accessibility check: axe-core not installed (npm install --prefix target/axe axe-core@4)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs axe-core on the current page; returns its serious and critical violations.
+async fn serious_violations(
+    browser: &fantoccini::Client,
+    axe: &str,
+) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    browser.execute(axe, vec![]).await?;
+    let found = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { resultTypes: ["violations"] }).then(r => done(
+                 r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+                   .map(v => v.impact + " " + v.id + ": " + v.help + " at " +
+                        v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))));"#,
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found).expect("axe-core answers with a list of violations"))
+}
+
+async fn sign_in(
+    browser: &fantoccini::Client,
+    base: &str,
+    email: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    // Signing out is a form post; a fresh cookie jar does the same for the next person.
+    browser.goto(&format!("{base}/login")).await?;
+    browser.delete_all_cookies().await?;
+    browser.goto(&format!("{base}/login")).await?;
+    browser
+        .wait()
+        .for_element(Locator::Id("email"))
+        .await?
+        .send_keys(email)
+        .await?;
+    browser
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(&format!("{DEMO_PASSWORD}\u{E007}"))
+        .await?;
+    browser.wait().for_element(Locator::Css("main h1")).await?;
+    Ok(())
+}
+
+/// Keeping current, in the browser: the learner's certifications and renewal, the partner
+/// admin's compliance view, the program admin's lifecycle page (a trigger recorded with the
+/// keyboard), reports, webhooks and outbox, and the public directory. Every page passes axe-core
+/// without a serious or critical violation; each is saved as a screenshot.
+async fn keeping_current_pages_pass_the_accessibility_check(backend: Backend) {
+    let Some(driver_path) = chromedriver() else {
+        return;
+    };
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match TestDb::create(backend).await {
+            Some(db) => Some(db),
+            None => return,
+        },
+    };
+    let suffix = if db.is_some() { "postgres" } else { "sqlite" };
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = start_demo_server(dir.path(), db.as_ref().map(|d| d.url.as_str())).await;
+    let (_driver, port) = start_chromedriver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(port, profile.path()).await;
+    let result = async {
+        let mut problems = Vec::new();
+        let mut check =
+            async |name: &str, expect: &str| -> Result<(), fantoccini::error::CmdError> {
+                let text = browser.find(Locator::Css("main")).await?.text().await?;
+                assert!(
+                    text.contains(expect),
+                    "{name}: expected `{expect}` in {text}"
+                );
+                for violation in serious_violations(&browser, &axe).await? {
+                    problems.push(format!("{name}: {violation}"));
+                }
+                let png = browser.screenshot().await?;
+                std::fs::write(screenshot_dir().join(format!("{name}-{suffix}.png")), png).unwrap();
+                Ok(())
+            };
+
+        // A learner whose credential lapses in 45 days: renewal is open.
+        sign_in(&browser, &base, "builder@lumen.example").await?;
+        browser
+            .find(Locator::LinkText("My certifications"))
+            .await?
+            .click()
+            .await?;
+        browser.wait().for_element(Locator::Css("main h1")).await?;
+        check("my-certifications", "Renewal is open").await?;
+        browser
+            .find(Locator::LinkText("Renewal details"))
+            .await?
+            .click()
+            .await?;
+        browser.wait().for_element(Locator::Css("main h1")).await?;
+        check("renewal", "to renew").await?;
+
+        // The partner admin: the remediation the low health score opened, and who lapses when.
+        sign_in(&browser, &base, "owner@lumen.example").await?;
+        check("home-partner-admin", "Remediation required").await?;
+        browser
+            .find(Locator::LinkText("Compliance"))
+            .await?
+            .click()
+            .await?;
+        browser.wait().for_element(Locator::Css("main h1")).await?;
+        check("compliance", "Tom Becker").await?;
+
+        // The program admin records a trigger with the keyboard.
+        sign_in(&browser, &base, "admin@meridian.example").await?;
+        browser
+            .goto(&format!("{base}/programs/crm-solutions-agency/lifecycle"))
+            .await?;
+        check("lifecycle", "Health scores and remediation").await?;
+        browser
+            .find(Locator::Id("reason"))
+            .await?
+            .send_keys("The pipeline module was rewritten for the new release")
+            .await?;
+        browser
+            .find(Locator::Css("input[name=track][value=crm-implementation]"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        // The deadline defaults to 60 days ahead, the seed's recertification period.
+        browser
+            .find(Locator::XPath(
+                "//button[normalize-space()='Record trigger']",
+            ))
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::Css("p.notice, div.error"))
+            .await?;
+        check("lifecycle-trigger-recorded", "must recertify by").await?;
+        browser
+            .goto(&format!("{base}/programs/crm-solutions-agency/reports"))
+            .await?;
+        check("reports", "Compliance: partners, credentials and benefits").await?;
+        browser.goto(&format!("{base}/admin/webhooks")).await?;
+        check("webhooks", "Add an endpoint").await?;
+        browser.goto(&format!("{base}/admin/outbox")).await?;
+        check("outbox", "lifecycle.recertification").await?;
+
+        // Anyone: the partner directory.
+        browser.delete_all_cookies().await?;
+        browser.goto(&format!("{base}/directory")).await?;
+        check("directory", "listed").await?;
+        assert!(
+            problems.is_empty(),
+            "accessibility problems:\n{}",
+            problems.join("\n")
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("browser journey");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeping_current_pages_are_accessible_on_sqlite() {
+    keeping_current_pages_pass_the_accessibility_check(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeping_current_pages_are_accessible_on_postgres() {
+    keeping_current_pages_pass_the_accessibility_check(Backend::Postgres).await;
+}
