@@ -254,6 +254,25 @@ async fn render_lifecycle(
     })
 }
 
+/// The lifecycle page with a notice at the top and empty forms.
+async fn lifecycle_notice(
+    state: &AppState,
+    user: &PageUser,
+    program_id: &str,
+    notice: String,
+) -> PageResult<axum::response::Response> {
+    Ok(render_lifecycle(
+        state,
+        user,
+        program_id,
+        LifecycleForm::default(),
+        Some(notice),
+        Vec::new(),
+    )
+    .await?
+    .into_response())
+}
+
 /// A program's recertification triggers, remediation cases and the sweep (program admins).
 async fn lifecycle_page(
     State(state): State<AppState>,
@@ -310,16 +329,7 @@ async fn record_trigger(
         }
     };
     match outcome {
-        Ok(notice) => Ok(render_lifecycle(
-            &state,
-            &user,
-            &id,
-            LifecycleForm::default(),
-            Some(notice),
-            Vec::new(),
-        )
-        .await?
-        .into_response()),
+        Ok(notice) => Ok(lifecycle_notice(&state, &user, &id, notice).await?),
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_lifecycle(&state, &user, &id, form, None, errors).await?,
@@ -354,16 +364,7 @@ async fn record_health(
                     report.remediation_opened.join(", ")
                 ));
             }
-            Ok(render_lifecycle(
-                &state,
-                &user,
-                &id,
-                LifecycleForm::default(),
-                Some(notice),
-                Vec::new(),
-            )
-            .await?
-            .into_response())
+            Ok(lifecycle_notice(&state, &user, &id, notice).await?)
         }
         Err(e) => {
             let errors = problems(e)?;
@@ -411,16 +412,7 @@ async fn run_sweep(
         report.lapsed,
         report.remediation_missed
     );
-    Ok(render_lifecycle(
-        &state,
-        &user,
-        &id,
-        LifecycleForm::default(),
-        Some(notice),
-        Vec::new(),
-    )
-    .await?
-    .into_response())
+    lifecycle_notice(&state, &user, &id, notice).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -454,6 +446,24 @@ async fn render_webhooks(
     })
 }
 
+/// The webhooks page with a notice at the top.
+async fn webhooks_notice(
+    state: &AppState,
+    user: &PageUser,
+    notice: String,
+) -> PageResult<axum::response::Response> {
+    Ok(render_webhooks(
+        state,
+        user,
+        String::new(),
+        Vec::new(),
+        Some(notice),
+        Vec::new(),
+    )
+    .await?
+    .into_response())
+}
+
 /// Webhook endpoints: add, send a test event, disable (program admins).
 async fn webhooks_page(State(state): State<AppState>, user: PageUser) -> PageResult {
     Ok(
@@ -469,19 +479,12 @@ async fn create_webhook(State(state): State<AppState>, user: PageUser, body: Byt
     let url = field(&fields, "url");
     let chosen = all(&fields, "event");
     match state.app.create_webhook(&user.ctx(), &url, &chosen).await {
-        Ok(hook) => Ok(render_webhooks(
+        Ok(hook) => Ok(webhooks_notice(
             &state,
             &user,
-            String::new(),
-            Vec::new(),
-            Some(format!(
-                "Added {}. Give the receiver its signing secret.",
-                hook.url
-            )),
-            Vec::new(),
+            format!("Added {}. Give the receiver its signing secret.", hook.url),
         )
-        .await?
-        .into_response()),
+        .await?),
         Err(e) => {
             let errors = problems(e)?;
             Ok((
@@ -501,18 +504,12 @@ async fn test_webhook(
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     let message = state.app.send_test_event(&user.ctx(), &id).await?;
-    Ok(render_webhooks(
+    webhooks_notice(
         &state,
         &user,
-        String::new(),
-        Vec::new(),
-        Some(format!(
-            "Test event queued as message {message}; see it in the outgoing messages."
-        )),
-        Vec::new(),
+        format!("Test event queued as message {message}; see it in the outgoing messages."),
     )
-    .await?
-    .into_response())
+    .await
 }
 
 async fn disable_webhook(
@@ -523,16 +520,7 @@ async fn disable_webhook(
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     let hook = state.app.disable_webhook(&user.ctx(), &id).await?;
-    Ok(render_webhooks(
-        &state,
-        &user,
-        String::new(),
-        Vec::new(),
-        Some(format!("Disabled {}.", hook.url)),
-        Vec::new(),
-    )
-    .await?
-    .into_response())
+    webhooks_notice(&state, &user, format!("Disabled {}.", hook.url)).await
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,11 +1,9 @@
 //! The public partner directory: listed while the directory benefit holds, gone when it lapses.
 
 use crate::on_both_backends;
-use crate::support::{Auth, PASSWORD, TestApp};
+use crate::support::{Auth, TestApp};
 use accredit_app::Ctx;
-use accredit_app::accounts::NewPerson;
 use accredit_app::evidence::Evidence;
-use accredit_domain::Role;
 use axum::http::StatusCode;
 
 on_both_backends!(partners_are_listed_while_the_directory_benefit_holds);
@@ -55,20 +53,8 @@ async fn partners_are_listed_while_the_directory_benefit_holds(t: TestApp) {
             .unwrap();
     }
     let ana = t
-        .app
-        .create_person(
-            &ctx,
-            NewPerson {
-                email: "ana@acme.example".into(),
-                display_name: "Ana".into(),
-                roles: vec![Role::Learner],
-                partner_id: Some(w.acme.id.clone()),
-                job_role: Some("sales".into()),
-                password: Some(PASSWORD.into()),
-            },
-        )
-        .await
-        .unwrap();
+        .staff(&w.acme.id, "ana@acme.example", "Ana", "sales")
+        .await;
     assert!(listed(&t, "").await.is_empty(), "nobody is certified yet");
 
     t.app

@@ -3,13 +3,12 @@
 
 use crate::on_both_backends;
 use crate::sinks::{SmtpBehaviour, SmtpSink, WebhookReceiver};
-use crate::support::{Auth, PASSWORD, TEST_PROGRAM, TestApp, World, session_form};
-use accredit_app::accounts::{NewPerson, Person};
+use crate::support::{Auth, TEST_PROGRAM, TestApp, World, session_form};
+use accredit_app::accounts::Person;
 use accredit_app::delivery::Delivery;
 use accredit_app::evidence::Evidence;
 use accredit_app::outbox::RetryPolicy;
 use accredit_app::{App, Ctx};
-use accredit_domain::Role;
 use axum::http::StatusCode;
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, ToSpan as _};
@@ -30,20 +29,7 @@ on_both_backends!(
 );
 
 async fn salesperson(t: &TestApp, world: &World, email: &str, name: &str) -> Person {
-    t.app
-        .create_person(
-            &Ctx::system(),
-            NewPerson {
-                email: email.into(),
-                display_name: name.into(),
-                roles: vec![Role::Learner],
-                partner_id: Some(world.acme.id.clone()),
-                job_role: Some("sales".into()),
-                password: Some(PASSWORD.into()),
-            },
-        )
-        .await
-        .unwrap()
+    t.staff(&world.acme.id, email, name, "sales").await
 }
 
 async fn setup(t: &TestApp) -> World {
@@ -57,17 +43,6 @@ async fn setup(t: &TestApp) -> World {
         .await
         .unwrap();
     w
-}
-
-/// Moves the test clock to 09:00 UTC on `day`.
-fn set_day(t: &TestApp, day: Date) {
-    let now = t.app.now();
-    let target = day
-        .at(9, 0, 0, 0)
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .unwrap()
-        .timestamp();
-    t.clock.advance(target.duration_since(now));
 }
 
 async fn complete_module(t: &TestApp, person: &Person) {
@@ -118,11 +93,11 @@ async fn a_year_of_daily_sweeps_sends_every_message_once_and_expires_on_time(t: 
     let start = date(2026, 3, 2);
     let ben_day = date(2026, 5, 10);
     let mut day = start;
-    set_day(&t, day);
+    t.set_day(day);
     complete_module(&t, &ana).await;
     let before: BTreeSet<_> = outbox_log(&t.app).await.into_iter().collect();
     for _ in 0..440 {
-        set_day(&t, day);
+        t.set_day(day);
         if day == ben_day {
             complete_module(&t, &ben).await;
         }
@@ -224,7 +199,7 @@ async fn a_year_of_daily_sweeps_sends_every_message_once_and_expires_on_time(t: 
 async fn racing_sweeps_send_each_reminder_once(t: TestApp) {
     let w = setup(&t).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let mut people = Vec::new();
     for i in 0..40 {
         let p = salesperson(
@@ -284,7 +259,7 @@ fn quick_retries() -> RetryPolicy {
 async fn reminders_reach_an_smtp_server_with_recipient_subject_and_body(t: TestApp) {
     let w = setup(&t).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
     complete_module(&t, &ana).await;
     let reminder_day = date(2027, 3, 2).checked_sub(90.days()).unwrap();
@@ -354,7 +329,7 @@ async fn an_smtp_server_that_refuses_the_recipient_makes_the_message_dead_with_t
 ) {
     let w = setup(&t).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
     complete_module(&t, &ana).await;
     let reminder_day = date(2027, 3, 2).checked_sub(90.days()).unwrap();
@@ -402,7 +377,7 @@ async fn webhooks_are_signed_retried_dead_lettered_and_replayed(t: TestApp) {
 
     // Two failures, then success: the backoff doubles and the third attempt lands.
     receiver.fail_next(2);
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
     complete_module(&t, &ana).await;
     let first = t.app.deliver_due(&delivery).await.unwrap();
@@ -597,7 +572,7 @@ async fn a_sweep_killed_in_the_middle_of_delivery_and_restarted_sends_each_messa
     t: TestApp,
 ) {
     let w = setup(&t).await;
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let mut expected = BTreeSet::new();
     for i in 0..6 {
         let p = salesperson(
@@ -677,14 +652,14 @@ async fn renewing_by_the_full_track_supersedes_the_credential_and_extends_its_li
         )
         .await
         .unwrap();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
     complete_module(&t, &ana).await;
     let first = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].clone();
     assert_eq!(first.valid_until, "2027-03-01");
 
     // Before the 30-day window opens, completing the module again renews nothing.
-    set_day(&t, date(2027, 1, 30));
+    t.set_day(date(2027, 1, 30));
     complete_module(&t, &ana).await;
     let status = t.app.renewal(&ctx, &first.id).await.unwrap();
     assert!(!status.open);
@@ -693,7 +668,7 @@ async fn renewing_by_the_full_track_supersedes_the_credential_and_extends_its_li
     assert_eq!(t.app.credentials_of(&ctx, &ana.id).await.unwrap().len(), 1);
 
     // Inside the window it does: the new term starts where the old one ends.
-    set_day(&t, date(2027, 2, 5));
+    t.set_day(date(2027, 2, 5));
     complete_module(&t, &ana).await;
     let held = t.app.credentials_of(&ctx, &ana.id).await.unwrap();
     assert_eq!(held.len(), 2);
@@ -776,7 +751,7 @@ async fn renewing_by_delta_module_shows_what_changed_and_renews_once_read(t: Tes
         .enroll_partner(&ctx, &w.acme.id, "delta-program")
         .await
         .unwrap();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     t.app
         .import_content(
             &ctx,
@@ -801,7 +776,7 @@ async fn renewing_by_delta_module_shows_what_changed_and_renews_once_read(t: Tes
         .await
         .unwrap();
     let credential = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0].clone();
-    set_day(&t, date(2026, 9, 1));
+    t.set_day(date(2026, 9, 1));
     t.app
         .import_content(
             &ctx,
@@ -852,7 +827,7 @@ async fn renewing_by_delta_module_shows_what_changed_and_renews_once_read(t: Tes
         early.body
     );
 
-    set_day(&t, date(2027, 1, 10));
+    t.set_day(date(2027, 1, 10));
     let holder = t.login(&ana.email).await;
     let partner_admin = t.login(&w.acme_admin.email).await;
     let not_holder = t
@@ -912,11 +887,11 @@ fn form(pairs: &[(&str, &str)]) -> String {
 async fn lifecycle_pages_show_what_is_due_and_keep_what_was_typed(t: TestApp) {
     let w = setup(&t).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = salesperson(&t, &w, "ana@acme.example", "Ana Seller").await;
     complete_module(&t, &ana).await;
     let reminder = date(2027, 3, 2).checked_sub(90.days()).unwrap();
-    set_day(&t, reminder);
+    t.set_day(reminder);
     t.app.run_sweep(&ctx, reminder).await.unwrap();
     let credential = t.app.credentials_of(&ctx, &ana.id).await.unwrap()[0]
         .id

@@ -2,13 +2,12 @@
 //! missed, and bad input refused with nothing written.
 
 use crate::on_both_backends;
-use crate::support::{Auth, PASSWORD, TEST_PROGRAM, TestApp, World};
+use crate::support::{Auth, TEST_PROGRAM, TestApp, World};
 use accredit_app::Ctx;
-use accredit_app::accounts::{NewPerson, Person};
+use accredit_app::accounts::Person;
 use accredit_app::evidence::Evidence;
-use accredit_domain::Role;
 use axum::http::StatusCode;
-use jiff::civil::{Date, date};
+use jiff::civil::date;
 
 on_both_backends!(
     a_trigger_gives_affected_holders_a_deadline_and_lapses_those_who_miss_it,
@@ -19,29 +18,7 @@ on_both_backends!(
 );
 
 async fn seller(t: &TestApp, partner: &str, email: &str, name: &str) -> Person {
-    t.app
-        .create_person(
-            &Ctx::system(),
-            NewPerson {
-                email: email.into(),
-                display_name: name.into(),
-                roles: vec![Role::Learner],
-                partner_id: Some(partner.into()),
-                job_role: Some("sales".into()),
-                password: Some(PASSWORD.into()),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-fn set_day(t: &TestApp, day: Date) {
-    let target = day
-        .at(9, 0, 0, 0)
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .unwrap()
-        .timestamp();
-    t.clock.advance(target.duration_since(t.app.now()));
+    t.staff(partner, email, name, "sales").await
 }
 
 async fn complete(t: &TestApp, program: &str, person: &Person, module: &str) {
@@ -89,7 +66,7 @@ async fn topics_to(t: &TestApp, topic: &str) -> Vec<String> {
 async fn a_trigger_gives_affected_holders_a_deadline_and_lapses_those_who_miss_it(t: TestApp) {
     let w = enrolled(&t, TEST_PROGRAM).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = seller(&t, &w.acme.id, "ana@acme.example", "Ana").await;
     let ben = seller(&t, &w.acme.id, "ben@acme.example", "Ben").await;
     let cy = seller(&t, &w.acme.id, "cy@acme.example", "Cy").await;
@@ -97,7 +74,7 @@ async fn a_trigger_gives_affected_holders_a_deadline_and_lapses_those_who_miss_i
         complete(&t, "test-program", p, "m1").await;
     }
 
-    set_day(&t, date(2026, 6, 1));
+    t.set_day(date(2026, 6, 1));
     let admin = t.login(&w.admin.email).await;
     let recorded = t
         .post(
@@ -131,7 +108,7 @@ async fn a_trigger_gives_affected_holders_a_deadline_and_lapses_those_who_miss_i
     );
 
     // Ana recertifies in time.
-    set_day(&t, date(2026, 6, 15));
+    t.set_day(date(2026, 6, 15));
     complete(&t, "test-program", &ana, "m1").await;
     let admin = t.login(&w.admin.email).await;
     let progress = t
@@ -177,7 +154,7 @@ async fn a_trigger_gives_affected_holders_a_deadline_and_lapses_those_who_miss_i
     );
 
     // Cy recertifies late: a new credential in the same lineage; Ben's stays lapsed.
-    set_day(&t, date(2026, 8, 10));
+    t.set_day(date(2026, 8, 10));
     complete(&t, "test-program", &cy, "m1").await;
     let held = t.app.credentials_of(&ctx, &cy.id).await.unwrap();
     let current = held
@@ -330,7 +307,7 @@ remediation_days = 90
 async fn a_low_health_score_opens_remediation_and_a_missed_deadline_drops_the_tier(t: TestApp) {
     let w = enrolled(&t, HEALTH_PROGRAM).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = seller(&t, &w.acme.id, "ana@acme.example", "Ana").await;
     let ben = seller(&t, &w.acme.id, "ben@acme.example", "Ben").await;
     complete(&t, "health-program", &ana, "m1").await;
@@ -348,7 +325,7 @@ async fn a_low_health_score_opens_remediation_and_a_missed_deadline_drops_the_ti
     };
     assert_eq!(tier(&t).await.as_deref(), Some("gold"));
 
-    set_day(&t, date(2026, 4, 1));
+    t.set_day(date(2026, 4, 1));
     let admin = t.login(&w.admin.email).await;
     let imported = t
         .post(
@@ -419,7 +396,7 @@ async fn a_low_health_score_opens_remediation_and_a_missed_deadline_drops_the_ti
             .any(|m| m.contains("complete the overdue remediation")),
         "{gold:?}"
     );
-    set_day(&t, date(2026, 7, 2));
+    t.set_day(date(2026, 7, 2));
     match t
         .app
         .check_entitlement(
@@ -435,7 +412,7 @@ async fn a_low_health_score_opens_remediation_and_a_missed_deadline_drops_the_ti
     }
 
     // Completing the training later closes the case and restores the tier.
-    set_day(&t, date(2026, 7, 10));
+    t.set_day(date(2026, 7, 10));
     complete(&t, "health-program", &ben, "delivery-remediation").await;
     assert_eq!(tier(&t).await.as_deref(), Some("gold"));
     let cases = t
@@ -593,13 +570,13 @@ async fn malformed_health_scores_are_refused_line_by_line_and_nothing_is_recorde
 async fn a_validity_change_says_what_happens_to_current_holders_and_does_it(t: TestApp) {
     let w = enrolled(&t, TEST_PROGRAM).await;
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 3, 2));
+    t.set_day(date(2026, 3, 2));
     let ana = seller(&t, &w.acme.id, "ana@acme.example", "Ana").await;
     complete(&t, "test-program", &ana, "m1").await;
-    set_day(&t, date(2026, 5, 10));
+    t.set_day(date(2026, 5, 10));
     let ben = seller(&t, &w.acme.id, "ben@acme.example", "Ben").await;
     complete(&t, "test-program", &ben, "m1").await;
-    set_day(&t, date(2026, 6, 1));
+    t.set_day(date(2026, 6, 1));
 
     let two_years = TEST_PROGRAM
         .replace("version = \"1\"", "version = \"2\"")

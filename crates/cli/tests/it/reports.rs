@@ -3,40 +3,17 @@
 //! the compliance table; an account manager sees only their partners.
 
 use crate::on_both_backends;
-use crate::support::{Auth, PASSWORD, TEST_PROGRAM, TestApp};
+use crate::support::{Auth, TEST_PROGRAM, TestApp};
 use accredit_app::Ctx;
-use accredit_app::accounts::{NewPartner, NewPerson, Person};
+use accredit_app::accounts::{NewPartner, Person};
 use accredit_app::evidence::Evidence;
-use accredit_domain::Role;
 use axum::http::StatusCode;
-use jiff::civil::{Date, date};
+use jiff::civil::date;
 
 on_both_backends!(reports_give_the_figures_of_a_fixed_data_set);
 
-fn set_day(t: &TestApp, day: Date) {
-    let target = day
-        .at(9, 0, 0, 0)
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .unwrap()
-        .timestamp();
-    t.clock.advance(target.duration_since(t.app.now()));
-}
-
 async fn seller(t: &TestApp, partner: &str, email: &str) -> Person {
-    t.app
-        .create_person(
-            &Ctx::system(),
-            NewPerson {
-                email: email.into(),
-                display_name: email.into(),
-                roles: vec![Role::Learner],
-                partner_id: Some(partner.into()),
-                job_role: Some("sales".into()),
-                password: Some(PASSWORD.into()),
-            },
-        )
-        .await
-        .unwrap()
+    t.staff(partner, email, email, "sales").await
 }
 
 /// A scored attempt as the exam engine stores it.
@@ -68,7 +45,7 @@ async fn attempt(t: &TestApp, person: &Person, day: &str, passed: bool, domains:
 
 async fn reports_give_the_figures_of_a_fixed_data_set(t: TestApp) {
     let ctx = Ctx::system();
-    set_day(&t, date(2026, 1, 5));
+    t.set_day(date(2026, 1, 5));
     let w = t.world().await;
     let initech = t
         .app
@@ -142,14 +119,14 @@ async fn reports_give_the_figures_of_a_fixed_data_set(t: TestApp) {
             .await
             .unwrap();
     };
-    set_day(&t, date(2026, 2, 4));
+    t.set_day(date(2026, 2, 4));
     complete(&ana).await;
-    set_day(&t, date(2026, 3, 6));
+    t.set_day(date(2026, 3, 6));
     complete(&ben).await;
-    set_day(&t, date(2027, 1, 20));
+    t.set_day(date(2027, 1, 20));
     complete(&ana).await;
     t.app.run_sweep(&ctx, date(2027, 3, 6)).await.unwrap();
-    set_day(&t, date(2027, 3, 10));
+    t.set_day(date(2027, 3, 10));
 
     // Outcome metrics: at the end of 2026-Q1 only Acme holds a credential.
     let admin = t.login(&w.admin.email).await;

@@ -4,8 +4,8 @@
 //! the whole year is swept again and nothing more is sent.
 
 use crate::on_both_backends;
-use crate::support::{PASSWORD, TestApp};
-use accredit_app::accounts::{NewPartner, NewPerson, Partner, Person};
+use crate::support::TestApp;
+use accredit_app::accounts::{NewPartner, Partner, Person};
 use accredit_app::demo::EXAMPLE_PROGRAMS;
 use accredit_app::evidence::Evidence;
 use accredit_app::{App, Ctx};
@@ -159,18 +159,9 @@ struct Year {
     hook: String,
 }
 
-fn set_day(t: &TestApp, day: Date) {
-    let target = day
-        .at(9, 0, 0, 0)
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .unwrap()
-        .timestamp();
-    t.clock.advance(target.duration_since(t.app.now()));
-}
-
 async fn begin(t: &TestApp, file: &str, partner_type: &str) -> Year {
     let ctx = Ctx::system();
-    set_day(t, START);
+    t.set_day(START);
     let text = EXAMPLE_PROGRAMS.iter().find(|(f, _)| *f == file).unwrap().1;
     let program = accredit_formats::program::parse(text).unwrap();
     t.app.apply_program(&ctx, text).await.unwrap();
@@ -219,20 +210,8 @@ async fn begin(t: &TestApp, file: &str, partner_type: &str) -> Year {
 
 impl Year {
     async fn person(&self, t: &TestApp, email: &str, job_role: &str) -> Person {
-        t.app
-            .create_person(
-                &Ctx::system(),
-                NewPerson {
-                    email: email.into(),
-                    display_name: email.split('@').next().unwrap().into(),
-                    roles: vec![Role::Learner],
-                    partner_id: Some(self.partner.id.clone()),
-                    job_role: Some(job_role.into()),
-                    password: Some(PASSWORD.into()),
-                },
-            )
-            .await
-            .unwrap()
+        let name = email.split('@').next().unwrap_or(email);
+        t.staff(&self.partner.id, email, name, job_role).await
     }
 
     async fn record(&self, app: &App, evidence: Evidence) {
@@ -270,7 +249,7 @@ async fn run_year<'a>(
     let ctx = Ctx::system();
     let mut day = START;
     for _ in 0..DAYS {
-        set_day(t, day);
+        t.set_day(day);
         for action in actions.remove(&day).unwrap_or_default() {
             action(t).await;
         }

@@ -330,6 +330,34 @@ impl TestApp {
             .expect("create person")
     }
 
+    /// Moves the test clock to 09:00 UTC on `day` (forwards or back).
+    pub fn set_day(&self, day: jiff::civil::Date) {
+        let target = day
+            .at(9, 0, 0, 0)
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .expect("a day at 09:00 UTC exists")
+            .timestamp();
+        self.clock.advance(target.duration_since(self.app.now()));
+    }
+
+    /// A learner of `partner` with a job role, so they can earn that role's tracks.
+    pub async fn staff(&self, partner: &str, email: &str, name: &str, job_role: &str) -> Person {
+        self.app
+            .create_person(
+                &Ctx::system(),
+                NewPerson {
+                    email: email.into(),
+                    display_name: name.into(),
+                    roles: vec![Role::Learner],
+                    partner_id: Some(partner.into()),
+                    job_role: Some(job_role.into()),
+                    password: Some(PASSWORD.into()),
+                },
+            )
+            .await
+            .expect("create staff")
+    }
+
     pub async fn login(&self, email: &str) -> Auth {
         let session = self.app.login(None, email, PASSWORD).await.expect("login");
         Auth::Session(Session {
