@@ -69,8 +69,18 @@ mod tests {
         let svg = bars(
             "Pass rate",
             &[
-                Bar { label: "Exam <A>".into(), value: 50.0, text: "50%".into(), class: "" },
-                Bar { label: "B & C".into(), value: 100.0, text: "100%".into(), class: "" },
+                Bar {
+                    label: "Exam <A>".into(),
+                    value: 50.0,
+                    text: "50%".into(),
+                    class: "",
+                },
+                Bar {
+                    label: "B & C".into(),
+                    value: 100.0,
+                    text: "100%".into(),
+                    class: "",
+                },
             ],
             100.0,
         );

@@ -4,11 +4,11 @@
 pub mod api;
 pub mod api_content;
 mod api_credentials;
-mod charts;
 mod api_exams;
 mod api_lifecycle;
 mod api_practicals;
 pub mod api_programs;
+mod charts;
 mod highlight;
 pub mod ops;
 pub mod pages;

@@ -67,7 +67,12 @@ async fn report_page(
         }
         let rows = &mut by_metric.last_mut().expect("just pushed").1;
         for (who, n, mean, class) in [
-            ("certified", c.certified_partners, c.certified_mean, "certified"),
+            (
+                "certified",
+                c.certified_partners,
+                c.certified_mean,
+                "certified",
+            ),
             ("not certified", c.other_partners, c.other_mean, "other"),
         ] {
             rows.push(Bar {
@@ -85,7 +90,11 @@ async fn report_page(
         .into_iter()
         .map(|(metric, rows)| {
             let max = rows.iter().map(|b| b.value).fold(0.0, f64::max);
-            bars(&format!("{metric}: certified and other partners"), &rows, max)
+            bars(
+                &format!("{metric}: certified and other partners"),
+                &rows,
+                max,
+            )
         })
         .collect();
     Ok(ReportPage {
@@ -125,18 +134,74 @@ async fn report_csv(
     let r = state.app.program_report(&user.ctx(), &id).await?;
     let s = |v: &dyn ToString| v.to_string();
     let rows: Vec<Vec<String>> = match table.as_str() {
-        "pass-rates.csv" => std::iter::once(vec!["exam".into(), "quarter".into(), "attempts".into(), "passed".into(), "pass_rate_percent".into()])
-            .chain(r.pass_rates.iter().map(|p| vec![p.exam.clone(), p.quarter.clone(), s(&p.attempts), s(&p.passed), s(&p.rate)]))
-            .collect(),
-        "domains.csv" => std::iter::once(vec!["exam".into(), "domain".into(), "quarter".into(), "attempts".into(), "mean_percent".into()])
-            .chain(r.domain_scores.iter().map(|d| vec![d.exam.clone(), d.domain.clone(), d.quarter.clone(), s(&d.attempts), s(&d.mean)]))
-            .collect(),
-        "first-attempts.csv" => std::iter::once(vec!["exam".into(), "candidates".into(), "passed_first_time".into(), "rate_percent".into()])
-            .chain(r.first_attempts.iter().map(|f| vec![f.exam.clone(), s(&f.candidates), s(&f.passed_first_time), s(&f.rate)]))
-            .collect(),
-        "comparison.csv" => std::iter::once(vec!["metric".into(), "quarter".into(), "certified_partners".into(), "certified_mean".into(), "other_partners".into(), "other_mean".into()])
-            .chain(r.comparisons.iter().map(|c| vec![c.metric.clone(), c.quarter.clone(), s(&c.certified_partners), opt(c.certified_mean), s(&c.other_partners), opt(c.other_mean)]))
-            .collect(),
+        "pass-rates.csv" => std::iter::once(vec![
+            "exam".into(),
+            "quarter".into(),
+            "attempts".into(),
+            "passed".into(),
+            "pass_rate_percent".into(),
+        ])
+        .chain(r.pass_rates.iter().map(|p| {
+            vec![
+                p.exam.clone(),
+                p.quarter.clone(),
+                s(&p.attempts),
+                s(&p.passed),
+                s(&p.rate),
+            ]
+        }))
+        .collect(),
+        "domains.csv" => std::iter::once(vec![
+            "exam".into(),
+            "domain".into(),
+            "quarter".into(),
+            "attempts".into(),
+            "mean_percent".into(),
+        ])
+        .chain(r.domain_scores.iter().map(|d| {
+            vec![
+                d.exam.clone(),
+                d.domain.clone(),
+                d.quarter.clone(),
+                s(&d.attempts),
+                s(&d.mean),
+            ]
+        }))
+        .collect(),
+        "first-attempts.csv" => std::iter::once(vec![
+            "exam".into(),
+            "candidates".into(),
+            "passed_first_time".into(),
+            "rate_percent".into(),
+        ])
+        .chain(r.first_attempts.iter().map(|f| {
+            vec![
+                f.exam.clone(),
+                s(&f.candidates),
+                s(&f.passed_first_time),
+                s(&f.rate),
+            ]
+        }))
+        .collect(),
+        "comparison.csv" => std::iter::once(vec![
+            "metric".into(),
+            "quarter".into(),
+            "certified_partners".into(),
+            "certified_mean".into(),
+            "other_partners".into(),
+            "other_mean".into(),
+        ])
+        .chain(r.comparisons.iter().map(|c| {
+            vec![
+                c.metric.clone(),
+                c.quarter.clone(),
+                s(&c.certified_partners),
+                opt(c.certified_mean),
+                s(&c.other_partners),
+                opt(c.other_mean),
+            ]
+        }))
+        .collect(),
         "compliance.csv" => {
             let mut header = vec!["partner".to_owned(), "tier".to_owned()];
             for t in &r.track_names {
@@ -153,12 +218,18 @@ async fn report_csv(
                         row.push(n.to_string());
                         row.push(end.clone().unwrap_or_default());
                     }
-                    row.extend(c.benefits.iter().map(|(_, allowed)| if *allowed { "allowed" } else { "denied" }.to_owned()));
+                    row.extend(c.benefits.iter().map(|(_, allowed)| {
+                        if *allowed { "allowed" } else { "denied" }.to_owned()
+                    }));
                     row
                 }))
                 .collect()
         }
-        _ => return Err(crate::pages::PageError::not_found(&format!("/programs/{id}/reports/{table}"))),
+        _ => {
+            return Err(crate::pages::PageError::not_found(&format!(
+                "/programs/{id}/reports/{table}"
+            )));
+        }
     };
     let body: String = rows.iter().map(|r| csv_line(r)).collect();
     Ok((
