@@ -96,10 +96,14 @@ impl App {
         })
         .collect::<AppResult<Vec<_>>>()?
         .into_iter()
-        .filter(|(id, ..): &(String, String, Option<String>, Date)| visible(&visibility, Some(id.as_str())))
+        .filter(|(id, ..): &(String, String, Option<String>, Date)| {
+            visible(&visibility, Some(id.as_str()))
+        })
         .collect();
-        let enrolled_on: BTreeMap<&str, Date> =
-            partners.iter().map(|(id, _, _, d)| (id.as_str(), *d)).collect();
+        let enrolled_on: BTreeMap<&str, Date> = partners
+            .iter()
+            .map(|(id, _, _, d)| (id.as_str(), *d))
+            .collect();
 
         // Exam attempts that were scored.
         let mut attempts = Vec::new();
@@ -178,7 +182,9 @@ impl App {
                     .copied()
                     .unwrap_or(issued)
                     .max(parse_date(&created[..10])?);
-                let entry = first_issue.entry((person.clone(), track.clone())).or_insert((start, issued));
+                let entry = first_issue
+                    .entry((person.clone(), track.clone()))
+                    .or_insert((start, issued));
                 if issued < entry.1 {
                     *entry = (start, issued);
                 }
@@ -190,7 +196,9 @@ impl App {
                 _ => {}
             }
             if status != "revoked" {
-                held.entry(partner.clone()).or_default().push((issued, until));
+                held.entry(partner.clone())
+                    .or_default()
+                    .push((issued, until));
             }
             if status == "active" && until >= today {
                 let entry = current.entry((partner, track)).or_insert((0, None));
@@ -222,7 +230,9 @@ impl App {
         let comparisons = compare_outcomes(&values, |partner, quarter| {
             quarter_end(quarter).is_some_and(|end| {
                 held.get(partner).is_some_and(|spans| {
-                    spans.iter().any(|(from, until)| *from <= end && end <= *until)
+                    spans
+                        .iter()
+                        .any(|(from, until)| *from <= end && end <= *until)
                 })
             })
         });
@@ -295,12 +305,11 @@ impl App {
             .collect();
         let mut resolved = Vec::new();
         for row in &file.rows {
-            let partner: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM partners WHERE id = $1 OR name = $1",
-            )
-            .bind(row.partner.trim())
-            .fetch_optional(self.db.reader())
-            .await?;
+            let partner: Option<String> =
+                sqlx::query_scalar("SELECT id FROM partners WHERE id = $1 OR name = $1")
+                    .bind(row.partner.trim())
+                    .fetch_optional(self.db.reader())
+                    .await?;
             match partner {
                 Some(id) => resolved.push((id, row)),
                 None => problems.push(InvalidInput::new(
