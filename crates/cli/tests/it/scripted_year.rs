@@ -1,5 +1,6 @@
-//! A scripted year for each of the four example programs: the daily sweep runs for 400 days
-//! while people renew, recertify, miss deadlines and remediate, and every message sent
+//! A scripted year for each of the four example programs: `accredit jobs run --as-of` runs the
+//! daily sweep for each of 400 days while people renew, recertify, miss deadlines and
+//! remediate, and every message sent
 //! (email, webhook) is checked against a list computed here from the programs' policies — then
 //! the whole year is swept again and nothing more is sent.
 
@@ -239,21 +240,37 @@ mod futures_like {
     pub type BoxFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
 }
 
-/// Runs the sweep every day of the year, doing each day's actions first; returns the messages
-/// written, as (day, topic, recipient), leaving out those written before the year began.
+/// Runs `accredit jobs run --as-of` for every day of the year, doing each day's actions first;
+/// returns the messages written, as (day, topic, recipient), leaving out those written before
+/// the year began.
 async fn run_year<'a>(
     t: &'a TestApp,
     mut actions: BTreeMap<Date, Vec<Action<'a>>>,
 ) -> Vec<(String, String, String)> {
     let before = messages(&t.app).await.len();
-    let ctx = Ctx::system();
+    let dir = tempfile::tempdir().unwrap();
     let mut day = START;
     for _ in 0..DAYS {
         t.set_day(day);
         for action in actions.remove(&day).unwrap_or_default() {
             action(t).await;
         }
-        t.app.run_sweep(&ctx, day).await.unwrap();
+        let as_of = day.to_string();
+        let args = [
+            "jobs",
+            "run",
+            "--as-of",
+            &as_of,
+            "--no-deliver",
+            "--database-url",
+            &t.db.url,
+        ];
+        let output = crate::cli::accredit(dir.path(), &args, &[]);
+        assert!(
+            output.status.success(),
+            "{day}: {}",
+            crate::cli::stderr(&output)
+        );
         day = day.tomorrow().unwrap();
     }
     assert!(actions.is_empty(), "actions outside the year");
