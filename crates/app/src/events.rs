@@ -4,7 +4,7 @@
 use crate::clock::format_instant;
 use crate::delivery::new_webhook_secret;
 use crate::error::{AppError, AppResult};
-use crate::outbox::{WEBHOOK, enqueue_once};
+use crate::outbox::{NewMessage, WEBHOOK, enqueue_many, enqueue_once};
 use crate::{App, Ctx, audit};
 use accredit_domain::Action;
 use anyhow::Context as _;
@@ -26,39 +26,64 @@ pub const EVENT_TYPES: &[&str] = &[
     "recertification.required",
 ];
 
-/// Sends `event` to every enabled subscription that asked for it, once per `cause` (a key
-/// naming what happened, e.g. the credential and the event). Returns how many were written.
+/// Enabled webhook subscriptions: (id, events).
+pub(crate) type Subscriptions = Vec<(String, Vec<String>)>;
+
+pub(crate) async fn subscriptions(conn: &mut AnyConnection) -> AppResult<Subscriptions> {
+    let rows =
+        sqlx::query("SELECT id, events FROM webhook_subscriptions WHERE disabled_at IS NULL")
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            let events: String = row.try_get("events").context("subscription events")?;
+            Ok((
+                row.try_get("id").context("subscription id")?,
+                serde_json::from_str(&events).context("subscription events")?,
+            ))
+        })
+        .collect()
+}
+
+/// The webhook messages `event` makes: one per subscription that asked for it, deduplicated by
+/// `cause` (a key naming what happened, e.g. the credential and the event).
+pub(crate) fn webhook_messages(
+    subscriptions: &Subscriptions,
+    now: jiff::Timestamp,
+    event: &str,
+    cause: &str,
+    data: &serde_json::Value,
+) -> Vec<NewMessage> {
+    debug_assert!(EVENT_TYPES.contains(&event), "unknown event {event}");
+    let payload = serde_json::json!({
+        "type": event,
+        "timestamp": now.to_string(),
+        "data": data,
+    });
+    subscriptions
+        .iter()
+        .filter(|(_, events)| events.iter().any(|e| e == event))
+        .map(|(id, _)| NewMessage {
+            channel: WEBHOOK,
+            topic: event.to_owned(),
+            recipient: id.clone(),
+            payload: payload.clone(),
+            dedup_key: format!("webhook:{event}:{cause}:{id}"),
+        })
+        .collect()
+}
+
+/// Sends `event` to every enabled subscription that asked for it, once per `cause`.
 pub(crate) async fn emit(
     conn: &mut AnyConnection,
     now: jiff::Timestamp,
     event: &str,
     cause: &str,
     data: serde_json::Value,
-) -> AppResult<usize> {
-    debug_assert!(EVENT_TYPES.contains(&event), "unknown event {event}");
-    let rows =
-        sqlx::query("SELECT id, events FROM webhook_subscriptions WHERE disabled_at IS NULL")
-            .fetch_all(&mut *conn)
-            .await?;
-    let payload = serde_json::json!({
-        "type": event,
-        "timestamp": now.to_string(),
-        "data": data,
-    });
-    let mut written = 0;
-    for row in rows {
-        let id: String = row.try_get("id").context("subscription id")?;
-        let events: String = row.try_get("events").context("subscription events")?;
-        let events: Vec<String> = serde_json::from_str(&events).context("subscription events")?;
-        if !events.iter().any(|e| e == event) {
-            continue;
-        }
-        let key = format!("webhook:{event}:{cause}:{id}");
-        if enqueue_once(conn, now, WEBHOOK, event, &id, payload.clone(), Some(&key)).await? {
-            written += 1;
-        }
-    }
-    Ok(written)
+) -> AppResult<()> {
+    let subscriptions = subscriptions(conn).await?;
+    let messages = webhook_messages(&subscriptions, now, event, cause, &data);
+    enqueue_many(conn, now, &messages).await
 }
 
 /// A message on a person's home page.
@@ -69,29 +94,50 @@ pub(crate) struct Notice<'a> {
     pub link: Option<String>,
 }
 
-/// Writes a notification once per `dedup_key`. Returns whether it was written.
+/// Writes a notification once per `dedup_key`.
 pub(crate) async fn notify(
     conn: &mut AnyConnection,
     now: jiff::Timestamp,
     person_id: &str,
     notice: Notice<'_>,
     dedup_key: &str,
-) -> AppResult<bool> {
-    let written = sqlx::query(
-        "INSERT INTO notifications (id, person_id, kind, title, body, link, dedup_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedup_key) DO NOTHING",
+) -> AppResult<()> {
+    notify_many(
+        conn,
+        now,
+        &[(person_id.to_owned(), notice, dedup_key.to_owned())],
     )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(person_id)
-    .bind(notice.kind)
-    .bind(&notice.title)
-    .bind(&notice.body)
-    .bind(&notice.link)
-    .bind(dedup_key)
-    .bind(format_instant(now))
-    .execute(conn)
-    .await?;
-    Ok(written.rows_affected() == 1)
+    .await
+}
+
+/// Writes many notifications (person, notice, deduplication key) in few statements.
+pub(crate) async fn notify_many(
+    conn: &mut AnyConnection,
+    now: jiff::Timestamp,
+    notices: &[(String, Notice<'_>, String)],
+) -> AppResult<()> {
+    let at = format_instant(now);
+    for chunk in notices.chunks(crate::outbox::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO notifications (id, person_id, kind, title, body, link, dedup_key, created_at)
+             VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
+            crate::outbox::placeholders(chunk.len(), 8)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (person, notice, key) in chunk {
+            query = query
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(person.clone())
+                .bind(notice.kind)
+                .bind(notice.title.clone())
+                .bind(notice.body.clone())
+                .bind(notice.link.clone())
+                .bind(key.clone())
+                .bind(at.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]

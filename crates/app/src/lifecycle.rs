@@ -10,10 +10,12 @@
 //! date, racing sweeps or a sweep restarted after a crash send nothing twice; what a crashed
 //! batch did not commit is simply still due.
 
-use crate::clock::ShiftedClock;
+use crate::clock::{ShiftedClock, format_instant};
 use crate::error::AppResult;
-use crate::events::{Notice, emit, notify};
-use crate::outbox::{EMAIL, enqueue_once};
+use crate::events::{Notice, Subscriptions, notify_many, subscriptions, webhook_messages};
+use crate::outbox::{
+    EMAIL, NewMessage, ROWS_PER_STATEMENT, enqueue_many, enqueue_once, placeholders,
+};
 use crate::records::{load_programs, parse_date};
 use crate::{App, Backend, Ctx};
 use accredit_domain::Action;
@@ -27,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Credentials handled per transaction.
-const BATCH: i64 = 500;
+const BATCH: i64 = 1000;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -59,6 +61,72 @@ struct DueCredential {
     track_id: String,
     valid_until: Date,
     next_due_on: Date,
+}
+
+/// A reminder's row, written before its messages: its key decides whether it is new.
+struct Gate {
+    credential: String,
+    milestone: String,
+    due_on: Date,
+    account_manager: Option<String>,
+}
+
+/// An email and a notification to a credential's holder, sent when its gate (if any) is new.
+struct Message {
+    gate: Option<(String, String)>,
+    kind: &'static str,
+    email: String,
+    to_name: String,
+    person: String,
+    credential: String,
+    subject: String,
+    body: String,
+    link: String,
+    key: String,
+}
+
+/// A webhook event, sent when its gate (if any) is new.
+struct Event {
+    gate: Option<(String, String)>,
+    event: &'static str,
+    cause: String,
+    data: serde_json::Value,
+}
+
+/// What a batch of due credentials sends and changes.
+#[derive(Default)]
+struct Outgoing {
+    gates: Vec<Gate>,
+    messages: Vec<Message>,
+    events: Vec<Event>,
+    next_due: Vec<(String, Option<Date>)>,
+}
+
+impl Outgoing {
+    #[allow(clippy::too_many_arguments)]
+    fn tell(
+        &mut self,
+        gate: Option<(String, String)>,
+        credential: &DueCredential,
+        kind: &'static str,
+        subject: String,
+        body: String,
+        link: &str,
+        key: String,
+    ) {
+        self.messages.push(Message {
+            gate,
+            kind,
+            email: credential.email.clone(),
+            to_name: credential.person_name.clone(),
+            person: credential.person_id.clone(),
+            credential: credential.id.clone(),
+            subject,
+            body,
+            link: link.to_owned(),
+            key,
+        });
+    }
 }
 
 /// How renewal works for a track, in words.
@@ -135,6 +203,7 @@ impl App {
                 continue;
             }
             let mut touched = BTreeSet::new();
+            let mut outgoing = Outgoing::default();
             for credential in &batch {
                 report.credentials += 1;
                 app.handle_due(
@@ -145,9 +214,12 @@ impl App {
                     as_of,
                     &mut report,
                     &mut touched,
+                    &mut outgoing,
                 )
                 .await?;
             }
+            let subscriptions = subscriptions(&mut tx).await?;
+            report.reminders += app.flush(&mut tx, outgoing, &subscriptions, as_of).await?;
             for partner in &touched {
                 app.refresh_standing(&mut tx, ctx, partner, None).await?;
             }
@@ -161,7 +233,7 @@ impl App {
             .await?
             .credentials;
         report.remediation_missed = app.miss_remediation_deadlines(ctx, as_of).await?;
-        report.digests = app.send_digests(as_of).await?;
+        report.digests = app.send_digests(as_of, report.reminders > 0).await?;
         Ok(report)
     }
 
@@ -208,6 +280,9 @@ impl App {
         Ok(())
     }
 
+    /// Works out what is due for one credential: reminders, renewal notices and messages are
+    /// collected in `outgoing` and written for the whole batch at once; an expiry changes the
+    /// credential's status here.
     #[allow(clippy::too_many_arguments)]
     async fn handle_due(
         &self,
@@ -218,13 +293,14 @@ impl App {
         as_of: Date,
         report: &mut SweepReport,
         touched: &mut BTreeSet<String>,
+        outgoing: &mut Outgoing,
     ) -> AppResult<()> {
         let Some((program, track)) = programs
             .get(&credential.program_id)
             .and_then(|p| p.track(&credential.track_id).map(|t| (p, t)))
         else {
             // The track is gone from the program: nothing more will be due.
-            set_next_due(tx, &credential.id, None).await?;
+            outgoing.next_due.push((credential.id.clone(), None));
             return Ok(());
         };
         let now = self.now();
@@ -245,22 +321,13 @@ impl App {
             let key = format!("{}:{}", credential.id, milestone.key());
             match milestone {
                 Milestone::Reminder { days_before } => {
-                    let first = sqlx::query(
-                        "INSERT INTO lifecycle_reminders (credential_id, milestone, due_on, swept_on, account_manager_id)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (credential_id, milestone) DO NOTHING",
-                    )
-                    .bind(&credential.id)
-                    .bind(milestone.key())
-                    .bind(day.to_string())
-                    .bind(as_of.to_string())
-                    .bind(&credential.account_manager_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                        == 1;
-                    if !first {
-                        continue;
-                    }
+                    let gate = (credential.id.clone(), milestone.key());
+                    outgoing.gates.push(Gate {
+                        credential: credential.id.clone(),
+                        milestone: milestone.key(),
+                        due_on: *day,
+                        account_manager: credential.account_manager_id.clone(),
+                    });
                     let days_left = days_between(as_of, lapses);
                     let subject =
                         format!("Your {} credential lapses in {days_left} days", track.name);
@@ -274,14 +341,20 @@ impl App {
                         until = credential.valid_until,
                         how = renewal_in_words(program, track),
                     );
-                    self.tell_person(tx, credential, "reminder", &subject, &body, &link, &key)
-                        .await?;
-                    emit(
-                        tx,
-                        now,
-                        "credential.expiring",
-                        &key,
-                        serde_json::json!({
+                    outgoing.tell(
+                        Some(gate.clone()),
+                        credential,
+                        "reminder",
+                        subject,
+                        body,
+                        &link,
+                        key.clone(),
+                    );
+                    outgoing.events.push(Event {
+                        gate: Some(gate),
+                        event: "credential.expiring",
+                        cause: key,
+                        data: serde_json::json!({
                             "credential": credential.id,
                             "person": credential.person_id,
                             "partner": credential.partner_id,
@@ -290,9 +363,7 @@ impl App {
                             "days_before": days_before,
                             "lapses_on": lapses.to_string(),
                         }),
-                    )
-                    .await?;
-                    report.reminders += 1;
+                    });
                 }
                 Milestone::RenewalOpens => {
                     let subject = format!("Renewal is open for your {} credential", track.name);
@@ -304,8 +375,7 @@ impl App {
                         program = program.name,
                         how = renewal_in_words(program, track),
                     );
-                    self.tell_person(tx, credential, "renewal", &subject, &body, &link, &key)
-                        .await?;
+                    outgoing.tell(None, credential, "renewal", subject, body, &link, key);
                     report.renewal_notices += 1;
                 }
                 Milestone::Expiry => {
@@ -331,14 +401,12 @@ impl App {
                         program = program.name,
                         until = credential.valid_until,
                     );
-                    self.tell_person(tx, credential, "expiry", &subject, &body, &link, &key)
-                        .await?;
-                    emit(
-                        tx,
-                        now,
-                        "credential.expired",
-                        &credential.id,
-                        serde_json::json!({
+                    outgoing.tell(None, credential, "expiry", subject, body, &link, key);
+                    outgoing.events.push(Event {
+                        gate: None,
+                        event: "credential.expired",
+                        cause: credential.id.clone(),
+                        data: serde_json::json!({
                             "credential": credential.id,
                             "person": credential.person_id,
                             "partner": credential.partner_id,
@@ -346,8 +414,7 @@ impl App {
                             "track": track.id,
                             "valid_until": credential.valid_until.to_string(),
                         }),
-                    )
-                    .await?;
+                    });
                     crate::audit::record(
                         tx,
                         ctx,
@@ -364,58 +431,123 @@ impl App {
                 }
             }
         }
-        set_next_due(tx, &credential.id, due.next).await?;
+        outgoing.next_due.push((credential.id.clone(), due.next));
         Ok(())
     }
 
-    /// An email and a home-page notification, each once per `key`.
-    #[allow(clippy::too_many_arguments)]
-    async fn tell_person(
+    /// Writes what a batch collected, in a few statements: the reminder rows first (a reminder
+    /// already on record is not sent again), then the messages and notifications of what is
+    /// new, then each credential's next due day. Returns how many reminders are new.
+    async fn flush(
         &self,
         tx: &mut AnyConnection,
-        credential: &DueCredential,
-        kind: &str,
-        subject: &str,
-        body: &str,
-        link: &str,
-        key: &str,
-    ) -> AppResult<()> {
+        outgoing: Outgoing,
+        subscriptions: &Subscriptions,
+        as_of: Date,
+    ) -> AppResult<usize> {
         let now = self.now();
-        enqueue_once(
-            tx,
-            now,
-            EMAIL,
-            &format!("lifecycle.{kind}"),
-            &credential.email,
-            serde_json::json!({
-                "subject": subject,
-                "body": body,
-                "to_name": credential.person_name,
-                "credential": credential.id,
-                "person": credential.person_id,
-            }),
-            Some(&format!("email:{key}")),
-        )
-        .await?;
-        notify(
-            tx,
-            now,
-            &credential.person_id,
-            Notice {
-                kind,
-                title: subject.to_owned(),
-                body: body.to_owned(),
-                link: Some(link.to_owned()),
-            },
-            &format!("notice:{key}"),
-        )
-        .await?;
-        Ok(())
+        let mut fresh: BTreeSet<(String, String)> = BTreeSet::new();
+        for chunk in outgoing.gates.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO lifecycle_reminders (credential_id, milestone, due_on, swept_on, account_manager_id)
+                 VALUES {} ON CONFLICT (credential_id, milestone) DO NOTHING
+                 RETURNING credential_id, milestone",
+                placeholders(chunk.len(), 5)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for gate in chunk {
+                query = query
+                    .bind(gate.credential.clone())
+                    .bind(gate.milestone.clone())
+                    .bind(gate.due_on.to_string())
+                    .bind(as_of.to_string())
+                    .bind(gate.account_manager.clone());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                fresh.insert((
+                    row.try_get("credential_id").context("credential")?,
+                    row.try_get("milestone").context("milestone")?,
+                ));
+            }
+        }
+        let wanted =
+            |gate: &Option<(String, String)>| gate.as_ref().is_none_or(|g| fresh.contains(g));
+        let mut messages = Vec::new();
+        let mut notices = Vec::new();
+        for m in outgoing.messages.into_iter().filter(|m| wanted(&m.gate)) {
+            messages.push(NewMessage {
+                channel: EMAIL,
+                topic: format!("lifecycle.{}", m.kind),
+                recipient: m.email,
+                payload: serde_json::json!({
+                    "subject": m.subject,
+                    "body": m.body,
+                    "to_name": m.to_name,
+                    "credential": m.credential,
+                    "person": m.person,
+                }),
+                dedup_key: format!("email:{}", m.key),
+            });
+            notices.push((
+                m.person,
+                Notice {
+                    kind: m.kind,
+                    title: m.subject,
+                    body: m.body,
+                    link: Some(m.link),
+                },
+                format!("notice:{}", m.key),
+            ));
+        }
+        for e in outgoing.events.iter().filter(|e| wanted(&e.gate)) {
+            messages.extend(webhook_messages(
+                subscriptions,
+                now,
+                e.event,
+                &e.cause,
+                &e.data,
+            ));
+        }
+        enqueue_many(tx, now, &messages).await?;
+        notify_many(tx, now, &notices).await?;
+        let mut by_day: BTreeMap<Option<Date>, Vec<String>> = BTreeMap::new();
+        for (id, next) in outgoing.next_due {
+            by_day.entry(next).or_default().push(id);
+        }
+        for (next, ids) in by_day {
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "UPDATE credentials SET next_due_on = $1 WHERE id IN ({})",
+                    list.join(", ")
+                );
+                let mut query =
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(next.map(|d| d.to_string()));
+                for id in chunk {
+                    query = query.bind(id.clone());
+                }
+                query.execute(&mut *tx).await?;
+            }
+        }
+        Ok(fresh.len())
     }
 
     /// One email per Partner Account Manager listing the reminders their partners' people were
     /// sent on `as_of`.
-    async fn send_digests(&self, as_of: Date) -> AppResult<usize> {
+    async fn send_digests(&self, as_of: Date, wrote_reminders: bool) -> AppResult<usize> {
+        // A day whose digests are written is done unless this run added reminders to it; a run
+        // that crashed before writing them left no mark, so the next run writes them.
+        let marker = format!("digests_sent:{as_of}");
+        if !wrote_reminders {
+            let done: Option<String> =
+                sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                    .bind(&marker)
+                    .fetch_optional(self.db.reader())
+                    .await?;
+            if done.is_some() {
+                return Ok(0);
+            }
+        }
         let rows = sqlx::query(
             "SELECT r.account_manager_id, m.display_name AS pam_name, m.email AS pam_email,
                     p.display_name AS person_name, pa.name AS partner_name, c.track_id,
@@ -431,9 +563,6 @@ impl App {
         .bind(as_of.to_string())
         .fetch_all(self.db.reader())
         .await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
         let programs: BTreeMap<String, Program> = {
             let mut conn = self.db.reader().acquire().await?;
             load_programs(&mut conn)
@@ -498,18 +627,16 @@ impl App {
                 sent += 1;
             }
         }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&marker)
+        .bind(format_instant(now))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(sent)
     }
-}
-
-async fn set_next_due(conn: &mut AnyConnection, id: &str, next: Option<Date>) -> AppResult<()> {
-    sqlx::query("UPDATE credentials SET next_due_on = $2 WHERE id = $1")
-        .bind(id)
-        .bind(next.map(|d| d.to_string()))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 async fn still_due(app: &App, as_of: Date) -> AppResult<i64> {

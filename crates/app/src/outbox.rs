@@ -93,6 +93,64 @@ pub(crate) async fn enqueue_once(
     Ok(written.rows_affected() == 1)
 }
 
+/// A message to write, for writing many in one statement.
+#[derive(Debug, Clone)]
+pub(crate) struct NewMessage {
+    pub channel: &'static str,
+    pub topic: String,
+    pub recipient: String,
+    pub payload: serde_json::Value,
+    pub dedup_key: String,
+}
+
+/// Rows per multi-row statement: far below both backends' limits on bound parameters.
+pub(crate) const ROWS_PER_STATEMENT: usize = 400;
+
+/// `($1, $2, …), (…)` for `rows` rows of `columns` placeholders.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes many messages, each unless its deduplication key exists, in few statements.
+pub(crate) async fn enqueue_many(
+    conn: &mut AnyConnection,
+    now: jiff::Timestamp,
+    messages: &[NewMessage],
+) -> AppResult<()> {
+    let at = format_instant(now);
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO outbox (channel, topic, recipient, payload, created_at, next_attempt_at, dedup_key)
+             VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
+            placeholders(chunk.len(), 7)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            query = query
+                .bind(m.channel)
+                .bind(m.topic.clone())
+                .bind(m.recipient.clone())
+                .bind(m.payload.to_string())
+                .bind(at.clone())
+                .bind(at.clone())
+                .bind(m.dedup_key.clone());
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .context("writing to the outbox")?;
+    }
+    Ok(())
+}
+
 /// Retry timing: the first retry after `base`, doubling each time up to `max_delay`; dead after
 /// `max_attempts` attempts.
 #[derive(Debug, Clone)]
@@ -365,6 +423,11 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_number_rows_and_columns_in_order() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 
     #[test]
     fn backoff_doubles_from_the_base_up_to_the_cap() {
