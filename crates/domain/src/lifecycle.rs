@@ -162,27 +162,6 @@ pub fn renewal_met(
     evidence: &RenewalEvidence,
     since: Date,
 ) -> Result<(), Vec<String>> {
-    let title = |items: &[(&str, &str)], id: &str| {
-        items
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map_or(id.to_owned(), |(_, t)| (*t).to_owned())
-    };
-    let modules: Vec<(&str, &str)> = program
-        .modules
-        .iter()
-        .map(|m| (m.id.as_str(), m.title.as_str()))
-        .collect();
-    let exams: Vec<(&str, &str)> = program
-        .exams
-        .iter()
-        .map(|e| (e.id.as_str(), e.title.as_str()))
-        .collect();
-    let practicals: Vec<(&str, &str)> = program
-        .practicals
-        .iter()
-        .map(|p| (p.id.as_str(), p.title.as_str()))
-        .collect();
     let recent =
         |dates: &BTreeMap<String, Date>, id: &str| dates.get(id).is_some_and(|d| *d >= since);
     match &track.renewal.requires {
@@ -194,11 +173,11 @@ pub fn renewal_met(
                 since,
                 &mut |rule| match rule {
                     Rule::Module(id) => {
-                        format!("complete the module {} again", title(&modules, id))
+                        format!("complete the module {} again", program.module_title(id))
                     }
-                    Rule::Exam(id) => format!("pass the exam {} again", title(&exams, id)),
+                    Rule::Exam(id) => format!("pass the exam {} again", program.exam_title(id)),
                     Rule::Practical(id) => {
-                        format!("have {} approved again", title(&practicals, id))
+                        format!("have {} approved again", program.practical_title(id))
                     }
                     _ => String::new(),
                 },
@@ -218,7 +197,7 @@ pub fn renewal_met(
             if let Some(exam) = delta_exam
                 && !recent(&evidence.exams, exam)
             {
-                missing.push(format!("pass the exam {}", title(&exams, exam)));
+                missing.push(format!("pass the exam {}", program.exam_title(exam)));
             }
             if missing.is_empty() {
                 Ok(())
@@ -239,7 +218,8 @@ pub fn renewal_met(
             if done >= count {
                 Ok(())
             } else {
-                let titles: Vec<String> = names.iter().map(|n| title(&practicals, n)).collect();
+                let titles: Vec<String> =
+                    names.iter().map(|n| program.practical_title(n)).collect();
                 Err(vec![format!(
                     "have {} more approved: {} ({done} of {count} so far)",
                     count - done,
@@ -376,34 +356,18 @@ pub fn recertified(
     }
     let fresh =
         |dates: &BTreeMap<String, Date>, id: &str| dates.get(id).is_some_and(|d| *d >= since);
-    let title = |id: &str, items: Vec<(&str, &str)>| {
-        items
-            .into_iter()
-            .find(|(i, _)| *i == id)
-            .map_or(id.to_owned(), |(_, t)| t.to_owned())
-    };
     let mut missing = Vec::new();
     for module in &scope.modules {
         if !fresh(&evidence.modules, module) {
-            let titles = program
-                .modules
-                .iter()
-                .map(|m| (m.id.as_str(), m.title.as_str()))
-                .collect();
             missing.push(format!(
                 "complete the updated module {}",
-                title(module, titles)
+                program.module_title(module)
             ));
         }
     }
     for exam in exams_covering(program, track, &scope.domains) {
         if !fresh(&evidence.exams, exam) {
-            let titles = program
-                .exams
-                .iter()
-                .map(|e| (e.id.as_str(), e.title.as_str()))
-                .collect();
-            missing.push(format!("pass the exam {} again", title(exam, titles)));
+            missing.push(format!("pass the exam {} again", program.exam_title(exam)));
         }
     }
     if missing.is_empty() {

@@ -279,6 +279,30 @@ impl Rule {
 }
 
 impl Program {
+    /// A module's title, or its id when the program has no such module.
+    pub fn module_title(&self, id: &str) -> String {
+        self.modules
+            .iter()
+            .find(|m| m.id == id)
+            .map_or_else(|| id.to_owned(), |m| m.title.clone())
+    }
+
+    /// An exam's title, or its id.
+    pub fn exam_title(&self, id: &str) -> String {
+        self.exams
+            .iter()
+            .find(|e| e.id == id)
+            .map_or_else(|| id.to_owned(), |e| e.title.clone())
+    }
+
+    /// A practical's title, or its id.
+    pub fn practical_title(&self, id: &str) -> String {
+        self.practicals
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_owned(), |p| p.title.clone())
+    }
+
     pub fn track(&self, id: &str) -> Option<&Track> {
         self.tracks.iter().find(|t| t.id == id)
     }
