@@ -225,6 +225,22 @@ impl App {
     }
 
     pub async fn create_person(&self, ctx: &Ctx, input: NewPerson) -> AppResult<Person> {
+        let valid = self.check_new_person(ctx, &input).await?;
+        let mut tx = self.db.begin().await?;
+        let person = self.insert_person(&mut tx, ctx, &input, valid).await?;
+        let touched: Vec<String> = input.partner_id.iter().cloned().collect();
+        self.notify_changed(&mut tx, &touched).await?;
+        tx.commit().await?;
+        self.entitlements_changed(&touched).await?;
+        Ok(person)
+    }
+
+    /// Authorizes and checks a new person, hashing the password if one is given.
+    pub(crate) async fn check_new_person(
+        &self,
+        ctx: &Ctx,
+        input: &NewPerson,
+    ) -> AppResult<ValidPerson> {
         let partner = input
             .partner_id
             .as_ref()
@@ -263,9 +279,31 @@ impl App {
             Some(p) => Some(hash_password(p.expose().to_owned()).await?),
             None => None,
         };
+        Ok(ValidPerson {
+            email,
+            name,
+            job_role,
+            password_hash,
+        })
+    }
+
+    /// Writes a checked new person with their roles and audit event, and re-evaluates their
+    /// partner, inside the caller's transaction.
+    pub(crate) async fn insert_person(
+        &self,
+        tx: &mut AnyConnection,
+        ctx: &Ctx,
+        input: &NewPerson,
+        valid: ValidPerson,
+    ) -> AppResult<Person> {
+        let ValidPerson {
+            email,
+            name,
+            job_role,
+            password_hash,
+        } = valid;
         let now = self.now();
         let id = uuid::Uuid::now_v7().to_string();
-        let mut tx = self.db.begin().await?;
         if let Some(partner_id) = &input.partner_id {
             let exists =
                 sqlx::query("SELECT id FROM partners WHERE id = $1 AND deactivated_at IS NULL")
@@ -279,7 +317,7 @@ impl App {
                 ));
             }
         }
-        ensure_email_free(&mut tx, &email).await?;
+        ensure_email_free(&mut *tx, &email).await?;
         sqlx::query(
             "INSERT INTO people (id, partner_id, display_name, email, password_hash, job_role, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -304,7 +342,7 @@ impl App {
                 .await?;
         }
         audit::record(
-            &mut tx,
+            &mut *tx,
             ctx,
             now,
             "person.created",
@@ -315,16 +353,12 @@ impl App {
             }),
         )
         .await?;
-        let person = fetch_person(&mut tx, &id)
+        let person = fetch_person(tx, &id)
             .await?
             .context("reading the person back")?;
-        let touched: Vec<String> = input.partner_id.iter().cloned().collect();
-        for partner in &touched {
-            self.refresh_standing(&mut tx, ctx, partner, None).await?;
+        if let Some(partner) = &input.partner_id {
+            self.refresh_standing(tx, ctx, partner, None).await?;
         }
-        self.notify_changed(&mut tx, &touched).await?;
-        tx.commit().await?;
-        self.entitlements_changed(&touched).await?;
         Ok(person)
     }
 
@@ -955,4 +989,12 @@ impl FieldChanges {
     fn into_json(self) -> serde_json::Value {
         serde_json::Value::Object(self.0)
     }
+}
+
+/// A new person whose input passed the checks.
+pub(crate) struct ValidPerson {
+    email: Email,
+    name: String,
+    job_role: Option<String>,
+    password_hash: Option<String>,
 }

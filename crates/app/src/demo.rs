@@ -12,6 +12,8 @@ use jiff::{Span, ToSpan as _};
 use sqlx::Row as _;
 
 pub const DEMO_VENDOR: &str = "Meridian Cloud";
+/// The demo history is the same on every machine.
+const DEMO_SEED: u64 = 20_261_126;
 
 /// The example program files, built into the binary so the demo runs anywhere.
 pub const EXAMPLE_PROGRAMS: [(&str, &str); 4] = [
@@ -37,10 +39,18 @@ include!(concat!(env!("OUT_DIR"), "/demo_content.rs"));
 
 /// The example item banks: (program, item file). Their exams are published with every item
 /// active.
-pub const DEMO_ITEM_BANKS: [(&str, &str); 2] = [
+pub const DEMO_ITEM_BANKS: [(&str, &str); 4] = [
     (
         "isv-platform-security",
         include_str!("../../../examples/items/isv-platform-security.toml"),
+    ),
+    (
+        "cloud-msp",
+        include_str!("../../../examples/items/cloud-msp.toml"),
+    ),
+    (
+        "crm-solutions-agency",
+        include_str!("../../../examples/items/crm-solutions-agency.toml"),
     ),
     (
         "medical-software-distributor",
@@ -463,6 +473,7 @@ impl App {
         ];
         let mut accounts = Vec::new();
         let mut managers = Vec::new();
+        let mut proctor = String::new();
         for (email, name, role) in vendor_staff {
             let person = self
                 .create_person(
@@ -479,6 +490,9 @@ impl App {
                 .await?;
             if role == Role::PartnerAccountManager {
                 managers.push(person.id.clone());
+            }
+            if role == Role::Proctor {
+                proctor = person.id.clone();
             }
             accounts.push(DemoAccount {
                 email: email.into(),
@@ -572,6 +586,8 @@ impl App {
                 self.record_evidence(&ctx, demo.program, evidence).await?;
             }
         }
+        self.load_demo_history(&proctor, &managers, DEMO_SEED)
+            .await?;
         // A regulatory update the distributors' sales staff must recertify for, so the
         // lifecycle pages and notifications have something to show.
         self.record_trigger(

@@ -506,6 +506,7 @@ impl App {
         person: &str,
         program_id: &str,
         exam_id: &str,
+        today: jiff::civil::Date,
     ) -> AppResult<Vec<PastAttempt>> {
         let rows = sqlx::query(
             "SELECT created_at, finished_at, status, passed FROM attempts
@@ -516,7 +517,9 @@ impl App {
         .bind(exam_id)
         .fetch_all(&mut *conn)
         .await?;
-        rows.iter()
+        let since = Self::renewal_opened(conn, person, program_id, exam_id, today).await?;
+        let attempts: AppResult<Vec<PastAttempt>> = rows
+            .iter()
             .map(|row| {
                 let finished: Option<String> = row.try_get("finished_at").context("finished_at")?;
                 let status: String = row.try_get("status").context("status")?;
@@ -534,7 +537,65 @@ impl App {
                     },
                 })
             })
-            .collect()
+            .collect();
+        Ok(attempts?
+            .into_iter()
+            .filter(|a| {
+                since.is_none_or(|since| {
+                    a.started_at
+                        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                        .date()
+                        >= since
+                })
+            })
+            .collect())
+    }
+
+    /// A pass counts for the credential it earned. Once the renewal window of a credential
+    /// whose track needs this exam has opened (or the credential has ended), passing again is
+    /// how the track is renewed or re-earned, so attempts before the window do not block.
+    async fn renewal_opened(
+        conn: &mut AnyConnection,
+        person: &str,
+        program_id: &str,
+        exam_id: &str,
+        today: jiff::civil::Date,
+    ) -> AppResult<Option<jiff::civil::Date>> {
+        let Some(program) = crate::records::load_programs(conn)
+            .await?
+            .into_iter()
+            .find(|p| p.id == program_id)
+        else {
+            return Ok(None);
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT track_id, valid_until FROM credentials
+             WHERE person_id = $1 AND program_id = $2 AND status NOT IN ('superseded', 'revoked', 'suspended')",
+        )
+        .bind(person)
+        .bind(program_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut opened = None;
+        for (track_id, valid_until) in rows {
+            let Some(track) = program.track(&track_id) else {
+                continue;
+            };
+            let needs_exam = track
+                .requires
+                .walk()
+                .into_iter()
+                .any(|r| matches!(r, accredit_domain::program::Rule::Exam(e) if e == exam_id));
+            if !needs_exam {
+                continue;
+            }
+            let until = crate::records::parse_date(&valid_until)?;
+            let window = until - jiff::Span::new().days(i64::from(track.renewal.window_days));
+            if window <= today {
+                opened = opened.max(Some(window));
+            }
+        }
+        Ok(opened)
     }
 
     async fn completed_modules(
@@ -564,7 +625,7 @@ impl App {
         let published = self.published_exam(program_id, exam_id).await?;
         let mut conn = self.db.reader().acquire().await?;
         let done = Self::completed_modules(&mut conn, &person, program_id).await?;
-        let history = Self::history(&mut conn, &person, program_id, exam_id).await?;
+        let history = Self::history(&mut conn, &person, program_id, exam_id, self.today()).await?;
         Ok(eligibility(
             &published.blueprint,
             &done,
@@ -589,7 +650,7 @@ impl App {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let done = Self::completed_modules(&mut tx, &person, program_id).await?;
-        let history = Self::history(&mut tx, &person, program_id, exam_id).await?;
+        let history = Self::history(&mut tx, &person, program_id, exam_id, self.today()).await?;
         let allowed = eligibility(blueprint, &done, &history, now);
         if !allowed.eligible {
             let mut reason = allowed.reason.unwrap_or_default();

@@ -7,6 +7,7 @@ use crate::error::AppResult;
 use crate::programs::PartnerStanding;
 use crate::records::load_programs;
 use crate::{App, Ctx};
+use accredit_domain::evaluate::tier_drop_forecast;
 use accredit_domain::program::Subject;
 use accredit_domain::{Action, PartnerId};
 use anyhow::Context as _;
@@ -56,7 +57,24 @@ pub struct PartnerAtRisk {
     pub expiring: usize,
     pub lapsed: usize,
     pub denied_benefits: Vec<String>,
+    /// Open remediation cases.
+    pub in_remediation: usize,
+    /// Tier drops one more lapse would cause, in words, soonest first.
+    pub forecasts: Vec<TierForecast>,
 }
+
+/// "Gold drops to Silver on 12 March 2027 if one more person lapses", with who it would be.
+#[derive(Debug, Clone, Serialize)]
+pub struct TierForecast {
+    pub program_id: String,
+    pub on: String,
+    pub text: String,
+    pub person_id: String,
+    pub person_name: String,
+}
+
+/// How far ahead a Partner Account Manager is warned of a tier drop.
+pub const FORECAST_WITHIN_DAYS: i32 = 180;
 
 impl App {
     /// Everything a partner page shows, for whoever may see the partner.
@@ -168,7 +186,16 @@ impl App {
                 "partner",
             )?;
             let overview = self.partner_overview(&Ctx::system(), &partner.id).await?;
+            let forecasts = self.tier_forecasts(&overview).await?;
+            let in_remediation: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM remediation_cases WHERE partner_id = $1 AND outcome IS NULL",
+            )
+            .bind(&partner.id)
+            .fetch_one(self.db.reader())
+            .await?;
             out.push(PartnerAtRisk {
+                in_remediation: usize::try_from(in_remediation).unwrap_or_default(),
+                forecasts,
                 tiers: overview
                     .standings
                     .iter()
@@ -199,6 +226,47 @@ impl App {
                 partner,
             });
         }
+        Ok(out)
+    }
+
+    async fn tier_forecasts(&self, overview: &PartnerOverview) -> AppResult<Vec<TierForecast>> {
+        let today = self.today();
+        let mut conn = self.db.reader().acquire().await?;
+        let programs = load_programs(&mut conn).await?;
+        let mut out = Vec::new();
+        for standing in &overview.standings {
+            let Some(program) = programs.iter().find(|p| p.id == standing.program_id) else {
+                continue;
+            };
+            let record =
+                crate::records::partner_record(&mut conn, &program.id, &overview.partner.id)
+                    .await?;
+            let Some(drop) = tier_drop_forecast(program, &record, today, FORECAST_WITHIN_DAYS)
+            else {
+                continue;
+            };
+            let person_name = overview
+                .people
+                .iter()
+                .find(|p| p.id == drop.person_id)
+                .map_or_else(|| drop.person_id.clone(), |p| p.display_name.clone());
+            let to = drop
+                .to
+                .map_or_else(|| "no tier".to_owned(), |t| program.tiers[t].name.clone());
+            let on = drop.on.strftime("%-d %B %Y").to_string();
+            out.push(TierForecast {
+                program_id: program.id.clone(),
+                text: format!(
+                    "{} drops to {to} on {on} if one more person lapses ({person_name}'s {} ends the day before).",
+                    program.tiers[drop.from].name,
+                    program.title_of(&drop.track),
+                ),
+                on: drop.on.to_string(),
+                person_id: drop.person_id,
+                person_name,
+            });
+        }
+        out.sort_by(|a, b| a.on.cmp(&b.on));
         Ok(out)
     }
 }

@@ -511,6 +511,65 @@ pub fn earned_tracks<'p>(
         .collect()
 }
 
+/// A tier the partner would lose if one more credential lapses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TierDrop {
+    /// Index into `program.tiers` of the tier held today.
+    pub from: usize,
+    /// The tier the partner would fall to (`None`: no tier at all).
+    pub to: Option<usize>,
+    /// The first day without the credential.
+    pub on: Date,
+    pub person_id: String,
+    pub track: String,
+}
+
+/// The earliest day within `horizon_days` on which the partner's tier falls if the credential
+/// that lapses that day is not renewed. Each credential is tried on its own against today's
+/// records: "if one more person lapses", not a prediction that everyone due will lapse.
+pub fn tier_drop_forecast(
+    program: &Program,
+    partner: &PartnerRecord,
+    today: Date,
+    horizon_days: i32,
+) -> Option<TierDrop> {
+    let from = standing(program, partner, today).tier?;
+    let horizon = today
+        .checked_add(jiff::Span::new().days(horizon_days))
+        .ok()?;
+    let mut due: Vec<(Date, usize, usize)> = partner
+        .people
+        .iter()
+        .enumerate()
+        .filter(|(_, person)| person.active)
+        .flat_map(|(p, person)| {
+            person
+                .credentials
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_current(today) && c.valid_until <= horizon)
+                .map(move |(c, credential)| (credential.valid_until, p, c))
+        })
+        .collect();
+    due.sort();
+    due.into_iter().find_map(|(until, p, c)| {
+        let mut without = partner.clone();
+        let person = &mut without.people[p];
+        let track = person.credentials[c].track.clone();
+        // A person may hold an older credential of the same track; losing the newest means
+        // losing the track.
+        person.credentials.retain(|held| held.track != track);
+        let to = standing(program, &without, today).tier;
+        (to < Some(from)).then(|| TierDrop {
+            from,
+            to,
+            on: until.tomorrow().unwrap_or(until),
+            person_id: partner.people[p].person_id.clone(),
+            track,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,5 +607,77 @@ mod tests {
             held.tiers[1].missing,
             ["complete the overdue remediation to restore this tier (due 2027-01-01)"]
         );
+    }
+
+    fn counted() -> Program {
+        serde_json::from_value(serde_json::json!({
+            "id": "p", "name": "P", "version": "1", "description": "", "partner_types": [],
+            "job_roles": [], "releases": [], "modules": [], "exams": [], "practicals": [],
+            "tracks": [],
+            "tiers": [
+                {"id": "silver", "name": "Silver", "rule": {"people_with_credential": {"track": "t", "at_least": 1}}},
+                {"id": "gold", "name": "Gold", "rule": {"people_with_credential": {"track": "t", "at_least": 3}}}
+            ],
+            "benefits": [], "health": null
+        }))
+        .unwrap()
+    }
+
+    fn holder(id: &str, until: Date) -> PersonRecord {
+        PersonRecord {
+            person_id: id.into(),
+            active: true,
+            credentials: vec![HeldCredential {
+                track: "t".into(),
+                valid_until: until,
+                suspended: false,
+            }],
+            ..PersonRecord::default()
+        }
+    }
+
+    #[test]
+    fn a_partner_at_the_margin_drops_on_the_day_after_the_first_credential_in_the_horizon_ends() {
+        let program = counted();
+        let today = date(2027, 1, 1);
+        let partner = PartnerRecord {
+            partner_id: "acme".into(),
+            active: true,
+            people: vec![
+                holder("far", date(2028, 1, 1)),
+                holder("soon", date(2027, 3, 11)),
+                holder("sooner", date(2027, 2, 1)),
+            ],
+            ..PartnerRecord::default()
+        };
+        let drop = tier_drop_forecast(&program, &partner, today, 120).expect("at the margin");
+        assert_eq!(
+            (drop.from, drop.to, drop.on, drop.person_id.as_str()),
+            (1, Some(0), date(2027, 2, 2), "sooner")
+        );
+        // Outside the horizon nothing is forecast.
+        assert_eq!(tier_drop_forecast(&program, &partner, today, 20), None);
+    }
+
+    #[test]
+    fn a_partner_with_a_spare_holder_is_not_forecast_to_drop() {
+        let program = counted();
+        let today = date(2027, 1, 1);
+        let mut partner = PartnerRecord {
+            partner_id: "acme".into(),
+            active: true,
+            people: vec![
+                holder("a", date(2027, 2, 1)),
+                holder("b", date(2027, 3, 1)),
+                holder("c", date(2028, 1, 1)),
+                holder("d", date(2028, 1, 1)),
+            ],
+            ..PartnerRecord::default()
+        };
+        assert_eq!(tier_drop_forecast(&program, &partner, today, 365), None);
+        // A deactivated holder does not count, so the spare is gone.
+        partner.people[3].active = false;
+        let drop = tier_drop_forecast(&program, &partner, today, 365).expect("no spare left");
+        assert_eq!((drop.on, drop.person_id.as_str()), (date(2027, 2, 2), "a"));
     }
 }

@@ -101,6 +101,27 @@ pub enum ItemBody {
 }
 
 impl ItemBody {
+    /// The response the key gives full marks: for simulations and demos that answer
+    /// correctly on purpose.
+    pub fn keyed_response(&self) -> Response {
+        match self {
+            Self::SingleChoice { correct, .. } => Response::Choice(correct.clone()),
+            Self::MultipleResponse { correct, .. } => Response::Choices(correct.clone()),
+            Self::TrueFalse { correct } => Response::Bool(*correct),
+            Self::Numeric { answer, .. } => Response::Number(*answer),
+            Self::ShortText { accepted } => Response::Text(match accepted.first() {
+                Some(TextAnswer::Exact(text)) => text.clone(),
+                Some(TextAnswer::Pattern(pattern)) => pattern.replace('*', ""),
+                None => String::new(),
+            }),
+            Self::Ordering { choices } => {
+                Response::Order(choices.iter().map(|c| c.id.clone()).collect())
+            }
+            Self::Matching { pairs, .. } => Response::Pairs(pairs.clone()),
+            Self::FaultyLines { lines } => Response::Lines(lines.clone()),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Self::SingleChoice { .. } => "single_choice",

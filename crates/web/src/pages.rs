@@ -44,6 +44,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(crate::pages_reviews::routes())
         .merge(crate::pages_lifecycle::routes())
         .merge(crate::pages_reports::routes())
+        .merge(crate::pages_people::routes())
 }
 
 /// What the shared layout needs.
@@ -91,6 +92,7 @@ pub(crate) fn is_admin(principal: &Principal) -> bool {
 }
 
 /// An error shown as a page.
+#[derive(Debug)]
 pub struct PageError {
     pub(crate) status: StatusCode,
     pub(crate) heading: &'static str,
@@ -161,7 +163,7 @@ fn csrf_rejected() -> PageError {
 }
 
 /// The double-submit token for anonymous forms: the cookie's, or a new one to set.
-fn form_csrf(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
+pub(crate) fn form_csrf(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
     match cookie(headers, FORM_CSRF_COOKIE) {
         Some(existing) if existing.len() >= 32 => (existing, None),
         _ => {
@@ -173,7 +175,7 @@ fn form_csrf(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>)
     }
 }
 
-fn check_form_csrf(headers: &HeaderMap, sent: &str) -> PageResult<()> {
+pub(crate) fn check_form_csrf(headers: &HeaderMap, sent: &str) -> PageResult<()> {
     match cookie(headers, FORM_CSRF_COOKIE) {
         Some(expected) if same_secret(sent, &expected) => Ok(()),
         _ => Err(csrf_rejected()),
@@ -188,7 +190,7 @@ pub(crate) fn check_session_csrf(user: &PageUser, sent: &str) -> PageResult<()> 
     }
 }
 
-fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
     if let Some(value) = cookie {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -571,15 +573,19 @@ async fn submit_program(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "partner.html")]
-struct PartnerPage {
+pub(crate) struct PartnerPage {
     layout: Layout,
     o: PartnerOverview,
     /// Program admins and the firm's own partner admins import and export people here.
     manages_people: bool,
     import: Option<ImportReport>,
+    /// The job roles of the partner's programs, for the invitation form.
+    job_roles: Vec<String>,
+    pub(crate) invite: crate::form::FormState,
+    pub(crate) notice: Option<String>,
 }
 
-fn manages_people(user: &PageUser, partner_id: &str) -> bool {
+pub(crate) fn manages_people(user: &PageUser, partner_id: &str) -> bool {
     match &user.session.principal {
         Principal::Person(actor) => {
             actor.has(Role::ProgramAdmin)
@@ -590,17 +596,31 @@ fn manages_people(user: &PageUser, partner_id: &str) -> bool {
     }
 }
 
-async fn render_partner(
+pub(crate) async fn render_partner(
     state: &AppState,
     user: &PageUser,
     id: &str,
     import: Option<ImportReport>,
 ) -> PageResult<PartnerPage> {
+    let ctx = user.ctx();
+    let o = state.app.partner_overview(&ctx, id).await?;
+    let mut job_roles: Vec<String> = Vec::new();
+    for standing in &o.standings {
+        let program = state.app.get_program(&ctx, &standing.program_id).await?;
+        for role in program.job_roles {
+            if !job_roles.contains(&role) {
+                job_roles.push(role);
+            }
+        }
+    }
     Ok(PartnerPage {
-        o: state.app.partner_overview(&user.ctx(), id).await?,
+        o,
         layout: Layout::for_user(user),
         manages_people: manages_people(user, id),
         import,
+        job_roles,
+        invite: crate::form::FormState::new(),
+        notice: None,
     })
 }
 

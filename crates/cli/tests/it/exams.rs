@@ -939,6 +939,11 @@ async fn the_demo_publishes_the_example_exams_with_scenario_items(t: TestApp) {
     assert_eq!(
         ids,
         [
+            "associate-architect-exam",
+            "msp-operational-assessment",
+            "crm-implementation-exam",
+            "marketing-hub-exam",
+            "sales-hub-exam",
             "security-review-scenarios-exam",
             "sales-written-exam",
             "technical-written-exam"
