@@ -85,6 +85,8 @@ enum Held {
     Current,
     /// Ends in about 45 days.
     Expiring,
+    /// Ends in 90 days: today's sweep sends the first reminder.
+    RemindedToday,
     /// Ended 20 days ago.
     Lapsed,
 }
@@ -168,7 +170,7 @@ const PARTNERS: &[DemoPartner] = &[
             job_role: "technical",
             modules: &[],
             exams: &[],
-            credentials: &[("msp-technical", Held::Expiring)],
+            credentials: &[("msp-technical", Held::RemindedToday)],
         }],
         approved: &[("well-architected-review", 1)],
         health: None,
@@ -406,6 +408,7 @@ impl App {
         let target_end = match held {
             Held::Current => return Ok(today - 2.months()),
             Held::Expiring => today + 45.days(),
+            Held::RemindedToday => today + 90.days(),
             Held::Lapsed => today - 20.days(),
         };
         // Walk back from the target end to the issue date whose term ends closest to it.

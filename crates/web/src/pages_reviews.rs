@@ -3,6 +3,7 @@
 //! queue where a decision is signed with the password.
 
 use crate::AppState;
+use crate::form::{FormState, check_length};
 use crate::pages::{Layout, PageResult, check_session_csrf};
 use crate::session::PageUser;
 use accredit_app::AppError;
@@ -123,10 +124,15 @@ async fn change_status(
     )
 }
 
+/// The longest description of a submission, in characters.
+const DESCRIPTION_MAX: usize = 20_000;
+
 /// A practical the firm can submit for, with its program.
 struct Offer {
     program_id: String,
     practical: Practical,
+    description_id: String,
+    links_id: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -137,6 +143,8 @@ struct PracticalsPage {
     submissions: Vec<Submission>,
     notice: Option<String>,
     errors: Vec<String>,
+    /// The submission form that was refused, if any.
+    form: FormState,
 }
 
 async fn render_practicals(
@@ -151,6 +159,8 @@ async fn render_practicals(
         let definition = state.app.get_program(&ctx, &program.program_id).await?;
         offers.extend(definition.practicals.into_iter().map(|practical| Offer {
             program_id: program.program_id.clone(),
+            description_id: format!("d-{}", practical.id),
+            links_id: format!("l-{}", practical.id),
             practical,
         }));
     }
@@ -160,6 +170,7 @@ async fn render_practicals(
         submissions: state.app.firm_submissions(&ctx).await?,
         notice,
         errors,
+        form: FormState::new(),
     })
 }
 
@@ -185,38 +196,61 @@ async fn submit(
     Form(form): Form<SubmitForm>,
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
-    let input = NewSubmission {
-        description: form.description,
-        links: form
-            .links
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        for_partner: false,
+    let description_id = format!("d-{practical}");
+    let links_id = format!("l-{practical}");
+    let mut kept = FormState::new()
+        .keep(&description_id, &form.description)
+        .keep(&links_id, &form.links);
+    check_length(
+        &mut kept,
+        &description_id,
+        "What you did",
+        &form.description,
+        DESCRIPTION_MAX,
+    );
+    let mut notice = None;
+    if !kept.is_refused() {
+        let input = NewSubmission {
+            description: form.description,
+            links: form
+                .links
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            for_partner: false,
+        };
+        match state
+            .app
+            .submit_practical(&user.ctx(), &program, &practical, input)
+            .await
+        {
+            Ok(s) => {
+                notice = Some(format!(
+                    "Submitted: {} is waiting for review.",
+                    s.practical_title
+                ));
+                kept = FormState::new();
+            }
+            Err(e) => {
+                kept = kept.refused(
+                    e,
+                    &[
+                        ("description", description_id.as_str()),
+                        ("links", links_id.as_str()),
+                    ],
+                )?;
+            }
+        }
+    }
+    let status = if kept.is_refused() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CREATED
     };
-    let (notice, errors, status) = match state
-        .app
-        .submit_practical(&user.ctx(), &program, &practical, input)
-        .await
-    {
-        Ok(s) => (
-            Some(format!(
-                "Submitted: {} is waiting for review.",
-                s.practical_title
-            )),
-            Vec::new(),
-            StatusCode::CREATED,
-        ),
-        Err(AppError::Invalid(problems)) => (
-            None,
-            problems.iter().map(ToString::to_string).collect(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(other) => return Err(other.into()),
-    };
-    let page = render_practicals(&state, &user, notice, errors).await?;
+    let mut page = render_practicals(&state, &user, notice, Vec::new()).await?;
+    page.form = kept;
     Ok((status, page).into_response())
 }
 

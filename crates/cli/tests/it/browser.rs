@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
-const DEMO_PASSWORD: &str = "browser-demo-password";
+pub(crate) const DEMO_PASSWORD: &str = "browser-demo-password";
 
-fn chromedriver() -> Option<PathBuf> {
+pub(crate) fn chromedriver() -> Option<PathBuf> {
     let found = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .map(PathBuf::from)
@@ -39,7 +39,10 @@ fn free_port() -> u16 {
 }
 
 /// Starts `accredit serve --demo` and returns it with the URL it printed.
-async fn start_demo_server(data_dir: &Path, database_url: Option<&str>) -> (Child, String) {
+pub(crate) async fn start_demo_server(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> (Child, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_accredit"));
     command
         .current_dir(data_dir)
@@ -77,7 +80,7 @@ async fn start_demo_server(data_dir: &Path, database_url: Option<&str>) -> (Chil
     (child, url)
 }
 
-async fn start_chromedriver(path: &Path) -> (Child, u16) {
+pub(crate) async fn start_chromedriver(path: &Path) -> (Child, u16) {
     let port = free_port();
     let child = Command::new(path)
         .arg(format!("--port={port}"))
@@ -99,7 +102,7 @@ async fn start_chromedriver(path: &Path) -> (Child, u16) {
 }
 
 /// A headless Chromium session through chromedriver on `port`.
-async fn open_browser(port: u16, profile: &Path) -> fantoccini::Client {
+pub(crate) async fn open_browser(port: u16, profile: &Path) -> fantoccini::Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -371,7 +374,7 @@ async fn a_candidate_takes_an_exam_with_the_keyboard_on_postgres() {
 
 /// Waits until the main heading starts with `text`: just after a click or a submit, the page
 /// being left (whose heading is there too) may still be the one shown.
-async fn wait_for_heading(
+pub(crate) async fn wait_for_heading(
     browser: &fantoccini::Client,
     text: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
@@ -381,7 +384,7 @@ async fn wait_for_heading(
 }
 
 /// axe-core, installed by `.ci/run` (`npm install --prefix target/axe axe-core@4`).
-fn axe_source() -> Option<String> {
+pub(crate) fn axe_source() -> Option<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/axe/node_modules/axe-core/axe.min.js");
     match std::fs::read_to_string(&path) {
@@ -400,7 +403,7 @@ fn axe_source() -> Option<String> {
 }
 
 /// Runs axe-core on the current page; returns its serious and critical violations.
-async fn serious_violations(
+pub(crate) async fn serious_violations(
     browser: &fantoccini::Client,
     axe: &str,
 ) -> Result<Vec<String>, fantoccini::error::CmdError> {
@@ -418,7 +421,7 @@ async fn serious_violations(
     Ok(serde_json::from_value(found).expect("axe-core answers with a list of violations"))
 }
 
-async fn sign_in(
+pub(crate) async fn sign_in(
     browser: &fantoccini::Client,
     base: &str,
     email: &str,

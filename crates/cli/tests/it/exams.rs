@@ -949,7 +949,10 @@ async fn the_demo_publishes_the_example_exams_with_scenario_items(t: TestApp) {
             "technical-written-exam"
         ]
     );
-    let sales = &published[1];
+    let sales = published
+        .iter()
+        .find(|e| e.exam_id == "sales-written-exam")
+        .unwrap();
     assert_eq!(sales.blueprint.passing_score, 85);
     assert_eq!(sales.blueprint.retake.wait_days, 30);
     let items = t

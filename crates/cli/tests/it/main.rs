@@ -11,6 +11,7 @@ mod content;
 mod credentials;
 mod directory;
 mod exams;
+mod journeys;
 mod lifecycle;
 mod ops;
 mod people_csv;

@@ -1,0 +1,525 @@
+//! Every role's journey through the portal in a real browser against `accredit serve --demo`,
+//! across the four example programs. Each page visited passes axe-core with no serious or
+//! critical violation and is saved as a screenshot; bad input in the journeys' forms is shown
+//! next to its field with what was typed kept.
+
+use crate::browser::{
+    axe_source, chromedriver, open_browser, screenshot_dir, serious_violations, sign_in,
+    start_chromedriver, start_demo_server, wait_for_heading,
+};
+use crate::support::{Backend, TestDb};
+use fantoccini::error::CmdError;
+use fantoccini::{Client, Locator};
+use tokio::process::Child;
+
+struct Journey {
+    browser: Client,
+    base: String,
+    axe: String,
+    suffix: &'static str,
+    problems: Vec<String>,
+    _server: Child,
+    _driver: Child,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    _db: Option<TestDb>,
+}
+
+impl Journey {
+    /// `None` (and said why) when the browser, axe-core or PostgreSQL is not there.
+    async fn start(backend: Backend) -> Option<Journey> {
+        let driver_path = chromedriver()?;
+        let axe = axe_source()?;
+        let db = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(TestDb::create(backend).await?),
+        };
+        let data = tempfile::tempdir().unwrap();
+        let (server, base) =
+            start_demo_server(data.path(), db.as_ref().map(|d| d.url.as_str())).await;
+        let (driver, port) = start_chromedriver(&driver_path).await;
+        let profile = tempfile::tempdir().unwrap();
+        let browser = open_browser(port, profile.path()).await;
+        Some(Journey {
+            browser,
+            base,
+            axe,
+            suffix: if db.is_some() { "postgres" } else { "sqlite" },
+            problems: Vec::new(),
+            _server: server,
+            _driver: driver,
+            _dirs: (data, profile),
+            _db: db,
+        })
+    }
+
+    async fn goto(&self, path: &str) -> Result<(), CmdError> {
+        self.browser.goto(&format!("{}{path}", self.base)).await
+    }
+
+    async fn sign_in(&self, email: &str) -> Result<(), CmdError> {
+        sign_in(&self.browser, &self.base, email).await
+    }
+
+    async fn main_text(&self) -> Result<String, CmdError> {
+        self.browser.find(Locator::Css("main")).await?.text().await
+    }
+
+    /// The page shows `expect`, passes axe-core, and is kept as `name`.png.
+    async fn check(&mut self, name: &str, expect: &str) -> Result<(), CmdError> {
+        let text = self.main_text().await?;
+        assert!(
+            text.contains(expect),
+            "{name}: expected `{expect}` in {text}"
+        );
+        for violation in serious_violations(&self.browser, &self.axe).await? {
+            self.problems.push(format!("{name}: {violation}"));
+        }
+        let png = self.browser.screenshot().await?;
+        std::fs::write(
+            screenshot_dir().join(format!("journey-{name}-{}.png", self.suffix)),
+            png,
+        )
+        .unwrap();
+        Ok(())
+    }
+
+    async fn click_link(&self, text: &str) -> Result<(), CmdError> {
+        self.browser
+            .find(Locator::LinkText(text))
+            .await?
+            .click()
+            .await
+    }
+
+    async fn type_into(&self, id: &str, text: &str) -> Result<(), CmdError> {
+        let field = self.browser.find(Locator::Id(id)).await?;
+        field.clear().await?;
+        field.send_keys(text).await
+    }
+
+    /// Submits a form with the keyboard: Enter on its button.
+    async fn press(&self, button: &str) -> Result<(), CmdError> {
+        self.browser
+            .find(Locator::XPath(&format!(
+                "//button[normalize-space()='{button}']"
+            )))
+            .await?
+            .send_keys("\u{E007}")
+            .await
+    }
+
+    /// The message shown next to input `id`, and the value the input kept.
+    async fn field_error(&self, id: &str) -> Result<(String, String), CmdError> {
+        let message = self
+            .browser
+            .wait()
+            .for_element(Locator::Id(&format!("{id}-error")))
+            .await?
+            .text()
+            .await?;
+        let input = self.browser.find(Locator::Id(id)).await?;
+        let described = input.attr("aria-describedby").await?;
+        assert_eq!(described.as_deref(), Some(format!("{id}-error").as_str()));
+        let value = input.prop("value").await?.unwrap_or_default();
+        Ok((message, value))
+    }
+
+    /// A page that ran injected script would have set this.
+    async fn assert_no_script_ran(&self) -> Result<(), CmdError> {
+        let ran = self
+            .browser
+            .execute("return window.__injected === true;", vec![])
+            .await?;
+        assert_eq!(ran, serde_json::Value::Bool(false), "injected script ran");
+        Ok(())
+    }
+
+    async fn finish(self, result: Result<(), CmdError>) {
+        let _ = self.browser.clone().close().await;
+        result.expect("browser journey");
+        assert!(
+            self.problems.is_empty(),
+            "accessibility problems:\n{}",
+            self.problems.join("\n")
+        );
+    }
+}
+
+const INJECTION: &str =
+    "<script>window.__injected = true</script><img src=x onerror=\"window.__injected = true\">";
+
+/// Takes an exam without answering, and sees the result and when they may try again.
+async fn fail_an_exam(j: &mut Journey, program: &str, exam: &str) -> Result<(), CmdError> {
+    j.goto(&format!("/exams/{program}/{exam}")).await?;
+    j.check(&format!("blueprint-{program}"), "Sit the exam")
+        .await?;
+    j.press("Start the exam").await?;
+    j.browser.wait().for_element(Locator::Id("exam")).await?;
+    j.browser
+        .find(Locator::Id("submit-attempt"))
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    let heading = j
+        .browser
+        .wait()
+        .for_element(Locator::Id("result-heading"))
+        .await?
+        .text()
+        .await?;
+    assert!(heading.contains("Not passed"), "{program}: {heading}");
+    j.check(&format!("exam-failed-{program}"), "You may try again from")
+        .await
+}
+
+async fn learner_journeys(backend: Backend) {
+    let Some(mut j) = Journey::start(backend).await else {
+        return;
+    };
+    let result = async {
+        // ISV: the developer's track and what it needs, the content, search, the blueprint.
+        j.sign_in("dev@nimbus.example").await?;
+        j.check("learner-home-isv", "Your training").await?;
+        j.browser
+            .find(Locator::Css("section.training td a"))
+            .await?
+            .click()
+            .await?;
+        wait_for_heading(&j.browser, "The platform security model").await?;
+        j.check("module-isv", "Contents").await?;
+        j.goto("/search").await?;
+        j.type_into("q", "injection\u{E007}").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Id("results-heading"))
+            .await?;
+        j.check("search-isv", "result").await?;
+        j.goto("/exams/isv-platform-security/security-review-scenarios-exam")
+            .await?;
+        j.check("blueprint-isv", "Prerequisites").await?;
+
+        // Cloud MSP, CRM agency, medical distributor: an exam failed, and the retry date.
+        j.sign_in("ops@cirrus.example").await?;
+        fail_an_exam(&mut j, "cloud-msp", "associate-architect-exam").await?;
+        // The practical, with bad input first: empty, then script and a link that is not one.
+        j.goto("/practicals").await?;
+        j.press("Submit for review").await?;
+        let (message, _) = j.field_error("d-well-architected-review").await?;
+        assert!(message.contains("must not be empty"), "{message}");
+        j.type_into("d-well-architected-review", INJECTION).await?;
+        j.type_into("l-well-architected-review", "not a link")
+            .await?;
+        j.press("Submit for review").await?;
+        let (message, kept) = j.field_error("l-well-architected-review").await?;
+        assert!(message.contains("is not a web address"), "{message}");
+        assert_eq!(kept, "not a link");
+        let kept = j
+            .browser
+            .find(Locator::Id("d-well-architected-review"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(
+            kept.as_deref(),
+            Some(INJECTION),
+            "the description is kept as typed"
+        );
+        j.assert_no_script_ran().await?;
+        j.check("practical-refused", "Nothing was saved").await?;
+        j.type_into(
+            "d-well-architected-review",
+            "A well-architected review of a retail customer's order platform across all pillars.",
+        )
+        .await?;
+        j.type_into(
+            "l-well-architected-review",
+            "https://docs.stratus.example/reviews/retail",
+        )
+        .await?;
+        j.press("Submit for review").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Css("p.notice"))
+            .await?;
+        j.check("practical-submitted", "is waiting for review")
+            .await?;
+
+        j.sign_in("deals@lumen.example").await?;
+        fail_an_exam(&mut j, "crm-solutions-agency", "sales-hub-exam").await?;
+        j.sign_in("validation@bluebird.example").await?;
+        fail_an_exam(
+            &mut j,
+            "medical-software-distributor",
+            "technical-written-exam",
+        )
+        .await?;
+
+        // A holder shares the credential: LinkedIn, download, verify address.
+        j.sign_in("dev@acme.example").await?;
+        j.goto("/credentials").await?;
+        j.check("my-credentials", "Download (JSON)").await?;
+        j.click_link("Verify and share").await?;
+        j.browser.wait().for_element(Locator::Id("verdict")).await?;
+        j.check("verify-share", "Add to LinkedIn profile").await?;
+
+        // The 90-day reminder reached a holder whose credential ends in 90 days.
+        j.sign_in("ops@stratus.example").await?;
+        j.check("learner-reminded", "Notifications").await?;
+        let notes = j
+            .browser
+            .find(Locator::Id("notifications"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            notes.contains("90 days") || notes.contains("ends"),
+            "{notes}"
+        );
+        Ok(())
+    }
+    .await;
+    j.finish(result).await;
+}
+
+async fn partner_admin_journey(backend: Backend) {
+    let Some(mut j) = Journey::start(backend).await else {
+        return;
+    };
+    let result = async {
+        j.sign_in("admin@acme.example").await?;
+        j.goto("/").await?;
+        j.click_link("Acme Integrations").await?;
+        wait_for_heading(&j.browser, "Acme Integrations").await?;
+        j.check("partner-admin-firm", "Invite a colleague").await?;
+
+        // Bad input: empty, wrong type, too long, script; each shown next to its field.
+        j.press("Send invitation").await?;
+        let (message, _) = j.field_error("invite-name").await?;
+        assert!(message.contains("must not be empty"), "{message}");
+        let (message, _) = j.field_error("invite-email").await?;
+        assert!(message.contains("must not be empty"), "{message}");
+        j.type_into("invite-name", INJECTION).await?;
+        j.type_into("invite-email", "not-an-address").await?;
+        j.press("Send invitation").await?;
+        let (message, kept) = j.field_error("invite-email").await?;
+        assert!(message.contains("not-an-address"), "{message}");
+        assert_eq!(kept, "not-an-address");
+        let name = j
+            .browser
+            .find(Locator::Id("invite-name"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(
+            name.as_deref(),
+            Some(INJECTION),
+            "the name is kept as typed"
+        );
+        j.assert_no_script_ran().await?;
+        let long = "x".repeat(201);
+        j.type_into("invite-name", &long).await?;
+        j.press("Send invitation").await?;
+        let (message, kept) = j.field_error("invite-name").await?;
+        assert!(message.contains("201 characters"), "{message}");
+        assert_eq!(kept, long);
+        j.check("invite-refused", "Nothing was saved").await?;
+
+        // A good invitation, then the colleague's job role and access.
+        j.type_into("invite-name", "Noor Haddad").await?;
+        j.type_into("invite-email", "noor@acme.example").await?;
+        j.press("Send invitation").await?;
+        j.browser.wait().for_element(Locator::Id("notice")).await?;
+        j.check("invite-sent", "Invitation sent to Noor Haddad")
+            .await?;
+        j.click_link("Noor Haddad").await?;
+        wait_for_heading(&j.browser, "Noor Haddad").await?;
+        j.check("person-no-role", "choose a job role").await?;
+        j.browser
+            .find(Locator::Css("#person-job-role option[value=developer]"))
+            .await?
+            .click()
+            .await?;
+        j.press("Save").await?;
+        j.browser.wait().for_element(Locator::Id("notice")).await?;
+        j.check("person-tracks", "Platform Security Certified Developer")
+            .await?;
+        j.type_into("person-name", "").await?;
+        j.press("Save").await?;
+        let (message, _) = j.field_error("person-name").await?;
+        assert!(message.contains("must not be empty"), "{message}");
+
+        // The firm's compliance: tier, what is missing, benefits at risk and why.
+        j.goto("/").await?;
+        j.click_link("Acme Integrations").await?;
+        wait_for_heading(&j.browser, "Acme Integrations").await?;
+        j.click_link("compliance: who lapses when, benefits at risk")
+            .await?;
+        wait_for_heading(&j.browser, "Compliance").await?;
+        j.check("partner-admin-compliance", "Benefits at risk")
+            .await?;
+        Ok(())
+    }
+    .await;
+    j.finish(result).await;
+}
+
+async fn account_manager_journey(backend: Backend) {
+    let Some(mut j) = Journey::start(backend).await else {
+        return;
+    };
+    let result = async {
+        j.sign_in("pam@meridian.example").await?;
+        j.check("pam-at-risk", "Your partners at a glance").await?;
+        let table = j.browser.find(Locator::Id("at-risk")).await?.text().await?;
+        assert!(table.contains("if one more person lapses"), "{table}");
+        // One click from the forecast to the people concerned.
+        j.browser
+            .find(Locator::Css("td.forecast a"))
+            .await?
+            .click()
+            .await?;
+        wait_for_heading(&j.browser, "Compliance").await?;
+        j.check("pam-partner-compliance", "Credentials lapsing")
+            .await?;
+        Ok(())
+    }
+    .await;
+    j.finish(result).await;
+}
+
+async fn reviewer_and_proctor_journey(backend: Backend) {
+    let Some(mut j) = Journey::start(backend).await else {
+        return;
+    };
+    let result = async {
+        // A candidate starts the proctored ISV exam; it waits for the proctor.
+        j.sign_in("dev@acme.example").await?;
+        j.goto("/exams/isv-platform-security/security-review-scenarios-exam")
+            .await?;
+        j.press("Start the exam").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await?;
+
+        j.sign_in("proctor@meridian.example").await?;
+        j.goto("/proctoring").await?;
+        j.check("proctor-live", "Sam Carter").await?;
+        j.press("Approve start").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await?;
+        j.goto("/proctoring").await?;
+        // Invalidating needs a reason: an empty one is refused.
+        j.press("Invalidate attempt").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await?;
+        let text = j.main_text().await?;
+        assert!(text.contains("Sam Carter"), "{text}");
+
+        // The reviewer: queue and rubric.
+        j.sign_in("reviewer@meridian.example").await?;
+        j.goto("/reviews").await?;
+        j.check("review-queue", "Review queue").await?;
+        Ok(())
+    }
+    .await;
+    j.finish(result).await;
+}
+
+async fn program_admin_journey(backend: Backend) {
+    let Some(mut j) = Journey::start(backend).await else {
+        return;
+    };
+    let result = async {
+        j.sign_in("admin@meridian.example").await?;
+        // A program file with a mistake: the problem is named with its line.
+        j.goto("/programs").await?;
+        j.check("programs", "Preview or apply a program file")
+            .await?;
+        j.type_into("source", "id = \"broken\"\nname = ").await?;
+        j.press("Preview changes").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Id("problems-heading"))
+            .await?;
+        j.check("program-file-problems", "line").await?;
+        let kept = j
+            .browser
+            .find(Locator::Id("source"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(kept.as_deref(), Some("id = \"broken\"\nname = "));
+
+        // Items and exams, content versions, the reports, webhooks.
+        j.goto("/programs/cloud-msp/items").await?;
+        j.check("items-cloud-msp", "Associate solutions architect exam")
+            .await?;
+        j.goto("/programs/crm-solutions-agency/modules/crm-data-migration/versions")
+            .await?;
+        j.check("content-versions", "version").await?;
+        for program in [
+            "isv-platform-security",
+            "cloud-msp",
+            "crm-solutions-agency",
+            "medical-software-distributor",
+        ] {
+            j.goto(&format!("/programs/{program}/reports")).await?;
+            j.check(&format!("reports-{program}"), "Pass rate").await?;
+        }
+        j.goto("/admin/webhooks").await?;
+        j.check("admin-webhooks", "Add an endpoint").await?;
+
+        // Anyone: the public directory.
+        j.browser.delete_all_cookies().await?;
+        j.goto("/directory").await?;
+        j.check("public-directory", "listed").await?;
+        Ok(())
+    }
+    .await;
+    j.finish(result).await;
+}
+
+macro_rules! on_both_backends {
+    ($journey:ident, $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $journey(Backend::Sqlite).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            $journey(Backend::Postgres).await;
+        }
+    };
+}
+
+on_both_backends!(
+    learner_journeys,
+    learners_in_the_four_programs_on_sqlite,
+    learners_in_the_four_programs_on_postgres
+);
+on_both_backends!(
+    partner_admin_journey,
+    a_partner_admin_invites_and_assigns_on_sqlite,
+    a_partner_admin_invites_and_assigns_on_postgres
+);
+on_both_backends!(
+    account_manager_journey,
+    an_account_manager_sees_partners_at_risk_on_sqlite,
+    an_account_manager_sees_partners_at_risk_on_postgres
+);
+on_both_backends!(
+    reviewer_and_proctor_journey,
+    a_proctor_and_a_reviewer_work_their_queues_on_sqlite,
+    a_proctor_and_a_reviewer_work_their_queues_on_postgres
+);
+on_both_backends!(
+    program_admin_journey,
+    a_program_admin_runs_the_program_on_sqlite,
+    a_program_admin_runs_the_program_on_postgres
+);
