@@ -118,7 +118,7 @@ const PARTNERS: &[DemoPartner] = &[
                 job_role: "developer",
                 modules: &[],
                 exams: &[],
-                credentials: &[],
+                credentials: &[("platform-security", Held::Expiring)],
             },
             Staff {
                 email: "dev@acme.example",

@@ -29,14 +29,15 @@ impl FormState {
     }
 
     /// Takes the problems of a refused use case. `inputs` maps the field a problem names
-    /// (`links` also covers `links[2]`) to the input it is shown next to; other problems go in
-    /// the summary. Errors that are not about the input stay errors.
+    /// (`links` also covers `links[2]`; `*` any field) to the input it is shown next to; other
+    /// problems go in the summary. Errors that are not about the input stay errors.
     pub(crate) fn refused(mut self, error: AppError, inputs: &[(&str, &str)]) -> PageResult<Self> {
         match error {
             AppError::Invalid(problems) => {
                 for problem in problems {
                     let input = inputs.iter().find(|(field, _)| {
-                        problem.field == *field
+                        *field == "*"
+                            || problem.field == *field
                             || problem
                                 .field
                                 .strip_prefix(field)
@@ -90,10 +91,24 @@ impl FormState {
 
 /// Refuses text that is empty or longer than `max` characters, next to the input `id`.
 pub(crate) fn check_length(form: &mut FormState, id: &str, label: &str, value: &str, max: usize) {
-    let length = value.trim().chars().count();
-    if length == 0 {
+    if value.trim().is_empty() {
         form.add(Some(id), format!("{label} must not be empty"));
-    } else if length > max {
+    } else {
+        check_max_length(form, id, label, value, max);
+    }
+}
+
+/// Refuses text longer than `max` characters, next to the input `id`; the use case judges the
+/// rest.
+pub(crate) fn check_max_length(
+    form: &mut FormState,
+    id: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) {
+    let length = value.trim().chars().count();
+    if length > max {
         form.add(
             Some(id),
             format!("{label} is {length} characters long; the most is {max}"),

@@ -499,6 +499,7 @@ struct ProctoringPage {
     layout: Layout,
     attempts: Vec<LiveAttempt>,
     notice: Option<String>,
+    form: crate::form::FormState,
 }
 
 /// Open attempts with their focus-loss and paste reports; approve and invalidate from here.
@@ -507,6 +508,7 @@ async fn proctoring_page(State(state): State<AppState>, user: PageUser) -> PageR
         layout: Layout::for_user(&user),
         attempts: state.app.live_attempts(&user.ctx()).await?,
         notice: None,
+        form: crate::form::FormState::new(),
     }
     .into_response())
 }
@@ -536,21 +538,31 @@ async fn invalidate_attempt(
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     let ctx = user.ctx();
-    let notice = match state.app.invalidate_attempt(&ctx, &id, &form.reason).await {
-        Ok(view) => format!("The attempt of {} is invalidated.", view.person_id),
-        Err(AppError::Invalid(problems)) => problems
-            .into_iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(other) => return Err(other.into()),
+    let reason_id = format!("reason-{id}");
+    let mut kept = crate::form::FormState::new().keep(&reason_id, &form.reason);
+    crate::form::check_length(&mut kept, &reason_id, "The reason", &form.reason, 1_000);
+    let mut notice = None;
+    if !kept.is_refused() {
+        match state.app.invalidate_attempt(&ctx, &id, &form.reason).await {
+            Ok(view) => {
+                notice = Some(format!("The attempt of {} is invalidated.", view.person_id));
+                kept = crate::form::FormState::new();
+            }
+            Err(e) => kept = kept.refused(e, &[("reason", reason_id.as_str())])?,
+        }
+    }
+    let status = if kept.is_refused() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     };
-    Ok(ProctoringPage {
+    let page = ProctoringPage {
         layout: Layout::for_user(&user),
         attempts: state.app.live_attempts(&ctx).await?,
-        notice: Some(notice),
-    }
-    .into_response())
+        notice,
+        form: kept,
+    };
+    Ok((status, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]

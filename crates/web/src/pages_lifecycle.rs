@@ -3,6 +3,7 @@
 //! webhooks and the outbox.
 
 use crate::AppState;
+use crate::form::{FormState, check_max_length};
 use crate::pages::{Layout, PageResult, check_session_csrf};
 use crate::session::PageUser;
 use accredit_app::AppError;
@@ -41,6 +42,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/outbox/{id}/replay", post(replay))
         .route("/directory", get(directory_page))
 }
+
+/// The longest explanation of a recertification trigger, in characters.
+const REASON_MAX: usize = 500;
 
 /// Problems of a refused use case as lines for the page; other errors stay errors.
 fn problems(error: AppError) -> PageResult<Vec<String>> {
@@ -216,7 +220,7 @@ struct LifecyclePage {
     today: String,
     form: LifecycleForm,
     notice: Option<String>,
-    errors: Vec<String>,
+    errors: FormState,
 }
 
 async fn render_lifecycle(
@@ -225,7 +229,7 @@ async fn render_lifecycle(
     program_id: &str,
     mut form: LifecycleForm,
     notice: Option<String>,
-    errors: Vec<String>,
+    errors: FormState,
 ) -> PageResult<LifecyclePage> {
     let ctx = user.ctx();
     let program = state.app.get_program(&ctx, program_id).await?;
@@ -267,7 +271,7 @@ async fn lifecycle_notice(
         program_id,
         LifecycleForm::default(),
         Some(notice),
-        Vec::new(),
+        FormState::new(),
     )
     .await?
     .into_response())
@@ -285,7 +289,7 @@ async fn lifecycle_page(
         &id,
         LifecycleForm::default(),
         None,
-        Vec::new(),
+        FormState::new(),
     )
     .await?
     .into_response())
@@ -307,35 +311,58 @@ async fn record_trigger(
         deadline: field(&fields, "deadline"),
         csv: String::new(),
     };
+    let mut errors = FormState::new();
+    check_max_length(
+        &mut errors,
+        "reason",
+        "What changed",
+        &form.reason,
+        REASON_MAX,
+    );
     let deadline = form.deadline.parse::<jiff::civil::Date>();
-    let outcome = match deadline {
-        Err(_) => Err(vec![format!("deadline: `{}` is not a date", form.deadline)]),
-        Ok(deadline) => {
-            let trigger = NewTrigger {
-                kind: field(&fields, "kind"),
-                reason: form.reason.clone(),
-                tracks: form.tracks.clone(),
-                modules: list(&form.modules),
-                domains: list(&form.domains),
-                deadline,
-            };
-            match state.app.record_trigger(&user.ctx(), &id, trigger).await {
-                Ok(t) => Ok(format!(
+    if deadline.is_err() {
+        errors.add(
+            Some("deadline"),
+            format!("`{}` is not a date (YYYY-MM-DD)", form.deadline),
+        );
+    }
+    if let (Ok(deadline), false) = (deadline, errors.is_refused()) {
+        let trigger = NewTrigger {
+            kind: field(&fields, "kind"),
+            reason: form.reason.clone(),
+            tracks: form.tracks.clone(),
+            modules: list(&form.modules),
+            domains: list(&form.domains),
+            deadline,
+        };
+        match state.app.record_trigger(&user.ctx(), &id, trigger).await {
+            Ok(t) => {
+                let notice = format!(
                     "Recorded: {} people must recertify by {}.",
                     t.affected, t.deadline
-                )),
-                Err(e) => Err(problems(e)?),
+                );
+                return lifecycle_notice(&state, &user, &id, notice).await;
+            }
+            Err(e) => {
+                errors = errors.refused(
+                    e,
+                    &[
+                        ("reason", "reason"),
+                        ("kind", "kind"),
+                        ("tracks", "tracks"),
+                        ("modules", "modules"),
+                        ("domains", "domains"),
+                        ("deadline", "deadline"),
+                    ],
+                )?;
             }
         }
-    };
-    match outcome {
-        Ok(notice) => Ok(lifecycle_notice(&state, &user, &id, notice).await?),
-        Err(errors) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_lifecycle(&state, &user, &id, form, None, errors).await?,
-        )
-            .into_response()),
     }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render_lifecycle(&state, &user, &id, form, None, errors).await?,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -367,7 +394,7 @@ async fn record_health(
             Ok(lifecycle_notice(&state, &user, &id, notice).await?)
         }
         Err(e) => {
-            let errors = problems(e)?;
+            let errors = FormState::new().refused(e, &[("*", "csv")])?;
             let kept = LifecycleForm {
                 csv: form.csv,
                 ..LifecycleForm::default()
@@ -395,7 +422,11 @@ async fn run_sweep(
 ) -> PageResult {
     check_session_csrf(&user, &form.csrf)?;
     let Ok(as_of) = form.as_of.parse::<jiff::civil::Date>() else {
-        let errors = vec![format!("as of: `{}` is not a date", form.as_of)];
+        let mut errors = FormState::new();
+        errors.add(
+            Some("as_of"),
+            format!("`{}` is not a date (YYYY-MM-DD)", form.as_of),
+        );
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_lifecycle(&state, &user, &id, LifecycleForm::default(), None, errors).await?,
@@ -424,7 +455,7 @@ struct WebhooksPage {
     url: String,
     chosen: Vec<String>,
     notice: Option<String>,
-    errors: Vec<String>,
+    errors: FormState,
 }
 
 async fn render_webhooks(
@@ -433,7 +464,7 @@ async fn render_webhooks(
     url: String,
     chosen: Vec<String>,
     notice: Option<String>,
-    errors: Vec<String>,
+    errors: FormState,
 ) -> PageResult<WebhooksPage> {
     Ok(WebhooksPage {
         layout: Layout::for_user(user),
@@ -458,7 +489,7 @@ async fn webhooks_notice(
         String::new(),
         Vec::new(),
         Some(notice),
-        Vec::new(),
+        FormState::new(),
     )
     .await?
     .into_response())
@@ -466,11 +497,16 @@ async fn webhooks_notice(
 
 /// Webhook endpoints: add, send a test event, disable (program admins).
 async fn webhooks_page(State(state): State<AppState>, user: PageUser) -> PageResult {
-    Ok(
-        render_webhooks(&state, &user, String::new(), Vec::new(), None, Vec::new())
-            .await?
-            .into_response(),
+    Ok(render_webhooks(
+        &state,
+        &user,
+        String::new(),
+        Vec::new(),
+        None,
+        FormState::new(),
     )
+    .await?
+    .into_response())
 }
 
 async fn create_webhook(State(state): State<AppState>, user: PageUser, body: Bytes) -> PageResult {
@@ -486,7 +522,7 @@ async fn create_webhook(State(state): State<AppState>, user: PageUser, body: Byt
         )
         .await?),
         Err(e) => {
-            let errors = problems(e)?;
+            let errors = FormState::new().refused(e, &[("url", "url"), ("events", "events")])?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render_webhooks(&state, &user, url, chosen, None, errors).await?,

@@ -9,6 +9,7 @@ use crate::pages::{
 use crate::session::{PageUser, SESSION_COOKIE, set_cookie};
 use accredit_app::AppError;
 use accredit_app::accounts::{NewPerson, Person, PersonUpdate};
+use accredit_app::invitations::Invitation;
 use accredit_app::overview::CredentialView;
 use accredit_domain::Role;
 use askama::Template;
@@ -293,9 +294,21 @@ async fn update_person(
 struct InvitationPage {
     layout: Layout,
     token: String,
-    invited: Option<accredit_app::invitations::Invitation>,
+    invited: Option<Invitation>,
     problem: Option<String>,
     form: FormState,
+}
+
+/// Whom a link invites, or why it no longer works.
+async fn invitation_or_problem(
+    state: &AppState,
+    token: &str,
+) -> PageResult<(Option<Invitation>, Option<String>)> {
+    match state.app.invitation(token).await {
+        Ok(invited) => Ok((Some(invited), None)),
+        Err(AppError::Invalid(problems)) => Ok((None, problems.first().map(|p| p.message.clone()))),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Where an invited person chooses their password.
@@ -305,11 +318,7 @@ async fn invitation_page(
     Path(token): Path<String>,
 ) -> PageResult {
     let (csrf, cookie) = form_csrf(&parts.headers, state.secure_cookies);
-    let (invited, problem) = match state.app.invitation(&token).await {
-        Ok(invited) => (Some(invited), None),
-        Err(AppError::Invalid(problems)) => (None, problems.first().map(|p| p.message.clone())),
-        Err(other) => return Err(other.into()),
-    };
+    let (invited, problem) = invitation_or_problem(&state, &token).await?;
     let status = if invited.is_some() {
         StatusCode::OK
     } else {
@@ -362,12 +371,12 @@ async fn accept_invitation(
         }
     }
     let (csrf, _) = form_csrf(&parts.headers, state.secure_cookies);
-    let invited = state.app.invitation(&token).await.ok();
+    let (invited, problem) = invitation_or_problem(&state, &token).await?;
     let page = InvitationPage {
         layout: Layout::anonymous(csrf),
         token,
         invited,
-        problem: None,
+        problem,
         form,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

@@ -124,6 +124,9 @@ async fn change_status(
     )
 }
 
+/// The longest reviewer comment, in characters.
+const COMMENT_MAX: usize = 5_000;
+
 /// The longest description of a submission, in characters.
 const DESCRIPTION_MAX: usize = 20_000;
 
@@ -316,6 +319,8 @@ struct ReviewsPage {
     queue: Vec<Submission>,
     notice: Option<String>,
     errors: Vec<String>,
+    /// The refused decision form, its inputs named by submission.
+    form: FormState,
 }
 
 async fn render_reviews(
@@ -329,6 +334,7 @@ async fn render_reviews(
         queue: state.app.review_queue(&user.ctx()).await?,
         notice,
         errors,
+        form: FormState::new(),
     })
 }
 
@@ -360,32 +366,68 @@ async fn review(
                 .map(|c| (c.to_owned(), v.parse().unwrap_or(u32::MAX)))
         })
         .collect();
-    let input = ReviewInput {
-        verdict: value("verdict"),
-        scores,
-        comment: value("comment"),
-        password: value("password"),
-    };
-    let (notice, errors, status) = match state.app.review_practical(&user.ctx(), &id, input).await {
-        Ok(result) => (
-            Some(format!(
-                "Signed by {} at {}: {}. The submission is now {}.",
-                result.signed_by,
-                result.signed_at,
-                result.meaning,
-                result.submission.status.replace('_', " ")
-            )),
-            Vec::new(),
-            StatusCode::OK,
-        ),
-        Err(AppError::Invalid(problems)) => (
-            None,
-            problems.iter().map(ToString::to_string).collect(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(AppError::Conflict(why)) => (None, vec![why], StatusCode::CONFLICT),
-        Err(other) => return Err(other.into()),
-    };
-    let page = render_reviews(&state, &user, notice, errors).await?;
+    let comment = value("comment");
+    let mut form = FormState::new()
+        .keep(format!("verdict-{id}"), value("verdict"))
+        .keep(format!("comment-{id}"), &comment);
+    for (criterion, score) in fields
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("score:").map(|c| (c, v)))
+    {
+        form = form.keep(format!("score-{id}-{criterion}"), score);
+    }
+    if comment.chars().count() > COMMENT_MAX {
+        form.add(
+            Some(&format!("comment-{id}")),
+            format!(
+                "the comment is {} characters long; the most is {COMMENT_MAX}",
+                comment.chars().count()
+            ),
+        );
+    }
+    let mut notice = None;
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    if !form.is_refused() {
+        let input = ReviewInput {
+            verdict: value("verdict"),
+            scores,
+            comment,
+            password: value("password"),
+        };
+        match state.app.review_practical(&user.ctx(), &id, input).await {
+            Ok(result) => {
+                notice = Some(format!(
+                    "Signed by {} at {}: {}. The submission is now {}.",
+                    result.signed_by,
+                    result.signed_at,
+                    result.meaning,
+                    result.submission.status.replace('_', " ")
+                ));
+                form = FormState::new();
+                status = StatusCode::OK;
+            }
+            Err(AppError::Conflict(why)) => {
+                form.add(None, why);
+                status = StatusCode::CONFLICT;
+            }
+            Err(e) => {
+                let verdict_id = format!("verdict-{id}");
+                let rubric_id = format!("rubric-{id}");
+                let comment_id = format!("comment-{id}");
+                let password_id = format!("password-{id}");
+                form = form.refused(
+                    e,
+                    &[
+                        ("verdict", verdict_id.as_str()),
+                        ("scores", rubric_id.as_str()),
+                        ("comment", comment_id.as_str()),
+                        ("password", password_id.as_str()),
+                    ],
+                )?;
+            }
+        }
+    }
+    let mut page = render_reviews(&state, &user, notice, Vec::new()).await?;
+    page.form = form;
     Ok((status, page).into_response())
 }

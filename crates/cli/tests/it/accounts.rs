@@ -15,6 +15,7 @@ on_both_backends!(
     partner_admins_add_staff_to_their_own_firm,
     a_duplicate_email_is_a_conflict_and_nothing_is_written,
     the_confirmation_page_changes_the_address,
+    invitations_are_for_a_firms_own_admins_and_work_once,
 );
 
 async fn a_verified_email_change_keeps_the_person_and_their_records(t: TestApp) {
@@ -382,4 +383,144 @@ async fn the_confirmation_page_changes_the_address(t: TestApp) {
     );
     let person = t.app.get_person(&ctx, &w.globex_learner.id).await.unwrap();
     assert_eq!(person.email, "renamed@globex.example");
+}
+
+/// Partner admins invite into their own firm only; the invited person sets a password through
+/// the emailed link, which works once; learners cannot change people's access.
+async fn invitations_are_for_a_firms_own_admins_and_work_once(t: TestApp) {
+    let w = t.world().await;
+    let invite = |session: &crate::support::Session, partner: &str, email: &str| {
+        crate::support::session_form(
+            &format!("/partners/{partner}/people/invite"),
+            session,
+            format!(
+                "csrf={}&display_name=Noor+Haddad&email={email}&job_role=&role=partner_admin",
+                session.csrf
+            ),
+        )
+    };
+    let Auth::Session(learner) = t.login(&w.acme_learner.email).await else {
+        unreachable!()
+    };
+    let Auth::Session(admin) = t.login(&w.acme_admin.email).await else {
+        unreachable!()
+    };
+    // A learner may not invite; an admin may not invite into another firm.
+    let refused = t
+        .send(invite(&learner, &w.acme.id, "a%40acme.example"))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let refused = t
+        .send(invite(&admin, &w.globex.id, "b%40globex.example"))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // A learner may not grant themselves partner admin.
+    let refused = t
+        .send(crate::support::session_form(
+            &format!("/people/{}", w.acme_learner.id),
+            &learner,
+            format!(
+                "csrf={}&display_name=Me&job_role=&role=partner_admin",
+                learner.csrf
+            ),
+        ))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // Another firm's person page is not shown.
+    let other = t
+        .get(
+            &format!("/people/{}", w.globex_learner.id),
+            &Auth::Session(admin.clone()),
+        )
+        .await;
+    assert!(
+        matches!(other.status.as_u16(), 403 | 404),
+        "{}",
+        other.status
+    );
+
+    let sent = t
+        .send(invite(&admin, &w.acme.id, "noor%40acme.example"))
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(
+        sent.body.contains("Invitation sent to Noor Haddad"),
+        "{}",
+        sent.body
+    );
+    let mail = t
+        .app
+        .pending_messages(Some("email.invitation"))
+        .await
+        .unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].recipient, "noor@acme.example");
+    let body = mail[0].payload["body"].as_str().unwrap();
+    let token = body
+        .split("/invitations/")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the link is in the email");
+
+    let page = t
+        .get(&format!("/invitations/{token}"), &Auth::Anonymous)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("noor@acme.example"));
+    let csrf = page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("accredit_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("form cookie");
+    let accept = |password: &str, again: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/invitations/{token}"))
+            .header(header::COOKIE, format!("accredit_csrf={csrf}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf={csrf}&password={password}&password_again={again}"
+            )))
+            .unwrap()
+    };
+    let differ = t
+        .send(accept("a+long+password+1", "another+password"))
+        .await;
+    assert_eq!(differ.status, 422);
+    assert!(
+        differ.body.contains("the two passwords differ"),
+        "{}",
+        differ.body
+    );
+    let short = t.send(accept("short", "short")).await;
+    assert_eq!(short.status, 422);
+    assert!(
+        short.body.contains(r#"id="password-error""#),
+        "{}",
+        short.body
+    );
+    let done = t
+        .send(accept("a+long+password+1", "a+long+password+1"))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(
+        t.app
+            .login(None, "noor@acme.example", "a long password 1")
+            .await
+            .is_ok()
+    );
+    let again = t
+        .send(accept("a+long+password+2", "a+long+password+2"))
+        .await;
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains("already used"), "{}", again.body);
+    assert!(
+        t.app
+            .login(None, "noor@acme.example", "a long password 2")
+            .await
+            .is_err()
+    );
 }

@@ -97,15 +97,33 @@ impl Journey {
         field.send_keys(text).await
     }
 
-    /// Submits a form with the keyboard: Enter on its button.
+    /// Submits a form with the keyboard (Enter on its button) and waits for the page that
+    /// answers, so nothing is read from the page being left.
     async fn press(&self, button: &str) -> Result<(), CmdError> {
+        self.browser
+            .execute("window.__leaving = true;", vec![])
+            .await?;
         self.browser
             .find(Locator::XPath(&format!(
                 "//button[normalize-space()='{button}']"
             )))
             .await?
             .send_keys("\u{E007}")
-            .await
+            .await?;
+        for _ in 0..600 {
+            let arrived = self
+                .browser
+                .execute(
+                    "return window.__leaving !== true && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(arrived, Ok(serde_json::Value::Bool(true))) {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no page answered the `{button}` button within 30 seconds");
     }
 
     /// The message shown next to input `id`, and the value the input kept.
@@ -262,6 +280,26 @@ async fn learner_journeys(backend: Backend) {
         j.browser.wait().for_element(Locator::Id("verdict")).await?;
         j.check("verify-share", "Add to LinkedIn profile").await?;
 
+        // Renewal through the delta module, inside the window.
+        j.sign_in("admin@acme.example").await?;
+        j.goto("/certifications").await?;
+        wait_for_heading(&j.browser, "My certifications").await?;
+        j.browser
+            .find(Locator::XPath(
+                "//a[starts-with(normalize-space(), 'Renewal details')]",
+            ))
+            .await?
+            .click()
+            .await?;
+        wait_for_heading(&j.browser, "Renew").await?;
+        j.check("delta-module", "The delta module").await?;
+        j.press("I have read what changed").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::LinkText("see the new credential"))
+            .await?;
+        j.check("delta-renewed", "Renewed").await?;
+
         // The 90-day reminder reached a holder whose credential ends in 90 days.
         j.sign_in("ops@stratus.example").await?;
         j.check("learner-reminded", "Notifications").await?;
@@ -397,33 +435,102 @@ async fn reviewer_and_proctor_journey(backend: Backend) {
         j.goto("/exams/isv-platform-security/security-review-scenarios-exam")
             .await?;
         j.press("Start the exam").await?;
-        j.browser
-            .wait()
-            .for_element(Locator::Css("main h1"))
-            .await?;
 
         j.sign_in("proctor@meridian.example").await?;
         j.goto("/proctoring").await?;
-        j.check("proctor-live", "Sam Carter").await?;
+        j.check("proctor-live", "Waiting for approval").await?;
         j.press("Approve start").await?;
-        j.browser
-            .wait()
-            .for_element(Locator::Css("main h1"))
-            .await?;
-        j.goto("/proctoring").await?;
-        // Invalidating needs a reason: an empty one is refused.
+        j.check("proctor-approved", "In progress").await?;
+        // Invalidating needs a reason of five characters or more, shown next to the field.
+        let reason = j
+            .browser
+            .find(Locator::Css("input[id^='reason-']"))
+            .await?
+            .attr("id")
+            .await?
+            .expect("the reason input has an id");
+        j.type_into(&reason, "abc").await?;
         j.press("Invalidate attempt").await?;
-        j.browser
-            .wait()
-            .for_element(Locator::Css("main h1"))
+        let (message, kept) = j.field_error(&reason).await?;
+        assert!(message.contains("at least 5 characters"), "{message}");
+        assert_eq!(kept, "abc");
+        j.check("proctor-refused", "Nothing was saved").await?;
+        j.type_into(&reason, "A second person was seen at the desk")
             .await?;
-        let text = j.main_text().await?;
-        assert!(text.contains("Sam Carter"), "{text}");
+        j.press("Invalidate attempt").await?;
+        j.check("proctor-invalidated", "is invalidated").await?;
 
-        // The reviewer: queue and rubric.
+        // A practical waits for review; the reviewer signs with the rubric and a password.
+        j.sign_in("ops@cirrus.example").await?;
+        j.goto("/practicals").await?;
+        j.type_into(
+            "d-well-architected-review",
+            "A well-architected review of a logistics customer's tracking platform.",
+        )
+        .await?;
+        j.press("Submit for review").await?;
         j.sign_in("reviewer@meridian.example").await?;
         j.goto("/reviews").await?;
-        j.check("review-queue", "Review queue").await?;
+        j.check("review-queue", "Well-architected review").await?;
+        let verdict = j
+            .browser
+            .find(Locator::Css("fieldset[id^='verdict-']"))
+            .await?
+            .attr("id")
+            .await?
+            .expect("the verdict fieldset has an id");
+        let submission = verdict.trim_start_matches("verdict-").to_owned();
+        j.type_into(&format!("comment-{submission}"), INJECTION)
+            .await?;
+        j.press("Sign decision").await?;
+        let message = j
+            .browser
+            .wait()
+            .for_element(Locator::Id(&format!("{verdict}-error")))
+            .await?
+            .text()
+            .await?;
+        assert!(message.contains("approve"), "{message}");
+        let kept = j
+            .browser
+            .find(Locator::Id(&format!("comment-{submission}")))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(kept.as_deref(), Some(INJECTION), "the comment is kept");
+        j.assert_no_script_ran().await?;
+        j.check("review-refused", "Nothing was saved").await?;
+        for criterion in ["security", "reliability", "cost"] {
+            j.browser
+                .find(Locator::Css(&format!(
+                    "#score-{submission}-{criterion} option[value='4']"
+                )))
+                .await?
+                .click()
+                .await?;
+        }
+        j.browser
+            .find(Locator::Css(&format!("#{verdict} input[value='approve']")))
+            .await?
+            .click()
+            .await?;
+        j.type_into(
+            &format!("comment-{submission}"),
+            "Thorough and well argued.",
+        )
+        .await?;
+        j.type_into(&format!("password-{submission}"), "wrong password")
+            .await?;
+        j.press("Sign decision").await?;
+        let (message, _) = j.field_error(&format!("password-{submission}")).await?;
+        assert!(message.contains("does not match"), "{message}");
+        j.type_into(
+            &format!("password-{submission}"),
+            crate::browser::DEMO_PASSWORD,
+        )
+        .await?;
+        j.press("Sign decision").await?;
+        j.check("review-signed", "Signed by Priya Raman").await?;
         Ok(())
     }
     .await;
@@ -455,7 +562,83 @@ async fn program_admin_journey(backend: Backend) {
             .await?;
         assert_eq!(kept.as_deref(), Some("id = \"broken\"\nname = "));
 
-        // Items and exams, content versions, the reports, webhooks.
+        // A recertification trigger: bad input first, each problem next to its field.
+        j.goto("/programs/medical-software-distributor/lifecycle")
+            .await?;
+        j.press("Record trigger").await?;
+        let (message, _) = j.field_error("reason").await?;
+        assert!(message.contains("at least 5 characters"), "{message}");
+        let tracks = j
+            .browser
+            .find(Locator::Id("tracks-error"))
+            .await?
+            .text()
+            .await?;
+        assert!(tracks.contains("at least one affected track"), "{tracks}");
+        let long = "r".repeat(501);
+        j.type_into("reason", &long).await?;
+        j.press("Record trigger").await?;
+        let (message, kept) = j.field_error("reason").await?;
+        assert!(message.contains("501 characters"), "{message}");
+        assert_eq!(kept, long);
+        j.type_into("reason", INJECTION).await?;
+        j.type_into("modules", "no-such-module").await?;
+        j.press("Record trigger").await?;
+        let (message, kept) = j.field_error("modules").await?;
+        assert!(message.contains("no module `no-such-module`"), "{message}");
+        assert_eq!(kept, "no-such-module");
+        let reason = j
+            .browser
+            .find(Locator::Id("reason"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(reason.as_deref(), Some(INJECTION));
+        j.assert_no_script_ran().await?;
+        j.check("trigger-refused", "Nothing was saved").await?;
+        j.type_into(
+            "reason",
+            "The instructions for use changed: new contraindications",
+        )
+        .await?;
+        j.type_into("modules", "").await?;
+        j.browser
+            .find(Locator::Css("input[name=track][value=technical]"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        j.press("Record trigger").await?;
+        j.check("trigger-recorded", "must recertify by").await?;
+        let progress = j.main_text().await?;
+        assert!(progress.contains("done"), "{progress}");
+
+        // Webhooks: an address that is not one, and no event chosen.
+        j.goto("/admin/webhooks").await?;
+        j.type_into("url", "not a url").await?;
+        j.press("Add endpoint").await?;
+        let (message, kept) = j.field_error("url").await?;
+        assert!(message.contains("not a URL"), "{message}");
+        assert_eq!(kept, "not a url");
+        let events = j
+            .browser
+            .find(Locator::Id("events-error"))
+            .await?
+            .text()
+            .await?;
+        assert!(events.contains("at least one event"), "{events}");
+        j.check("webhook-refused", "Nothing was saved").await?;
+        j.type_into("url", "https://hooks.meridian.example/accredit")
+            .await?;
+        j.browser
+            .find(Locator::Css("input[name=event][value='credential.issued']"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        j.press("Add endpoint").await?;
+        j.check("webhook-added", "Give the receiver its signing secret")
+            .await?;
+
+        // Items and exams, content versions, the reports.
         j.goto("/programs/cloud-msp/items").await?;
         j.check("items-cloud-msp", "Associate solutions architect exam")
             .await?;
@@ -471,9 +654,6 @@ async fn program_admin_journey(backend: Backend) {
             j.goto(&format!("/programs/{program}/reports")).await?;
             j.check(&format!("reports-{program}"), "Pass rate").await?;
         }
-        j.goto("/admin/webhooks").await?;
-        j.check("admin-webhooks", "Add an endpoint").await?;
-
         // Anyone: the public directory.
         j.browser.delete_all_cookies().await?;
         j.goto("/directory").await?;
