@@ -226,6 +226,18 @@ impl App {
                 partner,
             });
         }
+        // The partners that need attention first: a tier about to drop, remediation, lapses,
+        // credentials expiring, benefits blocked; then the rest by name.
+        out.sort_by_key(|r| {
+            (
+                r.forecasts.is_empty(),
+                r.in_remediation == 0,
+                r.lapsed == 0,
+                r.expiring == 0,
+                r.denied_benefits.is_empty(),
+                r.partner.name.clone(),
+            )
+        });
         Ok(out)
     }
 

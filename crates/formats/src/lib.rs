@@ -61,7 +61,19 @@ mod example_items {
         for entry in std::fs::read_dir(&root).expect("examples/items exists") {
             let path = entry.unwrap().path();
             match crate::item_bank::parse(&std::fs::read(&path).unwrap()) {
-                Ok(parsed) => items += parsed.len(),
+                Ok(parsed) => {
+                    items += parsed.len();
+                    // The key's own response scores: what the demo's simulated candidates rely on.
+                    for item in &parsed {
+                        let keyed = item.body.keyed_response();
+                        assert!(
+                            accredit_domain::exam::is_correct(&item.body, &keyed),
+                            "{}: `{}` is not scored correct for its keyed response {keyed:?}",
+                            path.display(),
+                            item.id
+                        );
+                    }
+                }
                 Err(errors) => {
                     let list: Vec<_> = errors.iter().map(|e| e.to_string()).collect();
                     panic!("{} is invalid:\n{}", path.display(), list.join("\n"));

@@ -17,6 +17,7 @@ on_both_backends!(
     proctors_and_admins_work_from_their_pages,
     the_demo_publishes_the_example_exams_with_scenario_items,
     item_files_import_through_cli_api_and_page_naming_file_and_line,
+    passing_again_in_the_renewal_window_renews_the_credential,
 );
 
 const ITEM_FILE: &str = r#"
@@ -1134,4 +1135,69 @@ async fn item_files_import_through_cli_api_and_page_naming_file_and_line(t: Test
         .unwrap();
     let region = items.iter().find(|i| i.id == "region-check").unwrap();
     assert_eq!(region.version, 2);
+}
+
+/// A pass blocks further attempts while the credential it earned is in its term; once the
+/// renewal window opens, the candidate may sit the exam again, and passing renews.
+async fn passing_again_in_the_renewal_window_renews_the_credential(t: TestApp) {
+    let (w, _, learner) = prepared(&t).await;
+    complete_basics(&t, &w).await;
+    let developer = accredit_app::accounts::PersonUpdate {
+        job_role: Some("developer".into()),
+        ..Default::default()
+    };
+    t.app
+        .update_person(&Ctx::system(), &w.acme_learner.id, developer)
+        .await
+        .unwrap();
+    let start = "/api/v1/programs/exam-program/exams/written/attempts";
+    let eligibility = "/api/v1/programs/exam-program/exams/written/eligibility";
+    let pass = async |learner: &Auth| {
+        let attempt = t.post(start, learner, json!({})).await;
+        assert_eq!(attempt.status, 201, "{}", attempt.body);
+        let attempt = attempt.json();
+        answer_all(&t, learner, &attempt, true).await;
+        let id = attempt["id"].as_str().unwrap();
+        let done = t
+            .post(&format!("/api/v1/attempts/{id}/submit"), learner, json!({}))
+            .await
+            .json();
+        assert_eq!(done["result"]["passed"], true, "{done}");
+    };
+    pass(&learner).await;
+    let held = t
+        .app
+        .credentials_of(&Ctx::system(), &w.acme_learner.id)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    let until: jiff::civil::Date = held[0].valid_until.parse().unwrap();
+
+    // Before the 30-day window the pass still blocks.
+    t.set_day(until - jiff::Span::new().days(40));
+    let learner = t.login(&w.acme_learner.email).await;
+    let blocked = t.get(eligibility, &learner).await.json();
+    assert_eq!(blocked["eligible"], false, "{blocked}");
+    assert!(
+        blocked["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("already passed on")
+    );
+
+    // Inside the window it does not, and passing again renews.
+    t.set_day(until - jiff::Span::new().days(10));
+    let learner = t.login(&w.acme_learner.email).await;
+    let open = t.get(eligibility, &learner).await.json();
+    assert_eq!(open["eligible"], true, "{open}");
+    pass(&learner).await;
+    let mut held = t
+        .app
+        .credentials_of(&Ctx::system(), &w.acme_learner.id)
+        .await
+        .unwrap();
+    held.sort_by(|a, b| a.issued_on.cmp(&b.issued_on));
+    let statuses: Vec<&str> = held.iter().map(|c| c.status.as_str()).collect();
+    assert_eq!(statuses, ["superseded", "active"]);
+    assert!(held[1].valid_until > held[0].valid_until);
 }
