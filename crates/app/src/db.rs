@@ -93,8 +93,8 @@ macro_rules! migrations {
     };
 }
 
-const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files", 9 "0009_lifecycle", 10 "0010_outcomes", 11 "0011_invitations");
-const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files", 9 "0009_lifecycle", 10 "0010_outcomes", 11 "0011_invitations");
+const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files", 9 "0009_lifecycle", 10 "0010_outcomes", 11 "0011_invitations", 12 "0012_indexes");
+const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_programs", 3 "0003_content", 4 "0004_exams", 5 "0005_credentials", 6 "0006_practicals", 7 "0007_signing_keys", 8 "0008_submission_files", 9 "0009_lifecycle", 10 "0010_outcomes", 11 "0011_invitations", 12 "0012_indexes");
 
 impl Db {
     /// Connects without touching the schema.

@@ -1,7 +1,8 @@
 //! A year and a half of demo history, played through the real use cases day by day with the
 //! clock moved: firms enrol, their people study and take exams (failing, waiting, retrying),
 //! earn credentials, renew some and let others lapse while the daily sweep runs; the vendor
-//! imports quarterly outcome metrics. Deterministic: the same seed gives the same history.
+//! imports quarterly outcome metrics. The seed fixes who does what when and how well; the exam
+//! engine still draws each form at random, so the figures vary a little between runs.
 
 use crate::accounts::{NewPartner, NewPerson};
 use crate::error::AppResult;

@@ -209,9 +209,13 @@ impl App {
 
         // Outcome metrics of the partners in scope.
         let in_scope: BTreeSet<&str> = partners.iter().map(|(id, ..)| id.as_str()).collect();
+        // Only the program's partners: every row read crosses from the database driver's thread.
         let values: Vec<(String, String, String, f64)> = sqlx::query(
-            "SELECT partner_id, quarter, metric, value FROM partner_outcomes ORDER BY metric, quarter",
+            "SELECT o.partner_id, o.quarter, o.metric, o.value FROM partner_outcomes o
+             JOIN partner_programs pp ON pp.partner_id = o.partner_id AND pp.program_id = $1
+             ORDER BY o.metric, o.quarter",
         )
+        .bind(program_id)
         .fetch_all(self.db.reader())
         .await?
         .iter()

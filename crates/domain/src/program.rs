@@ -201,37 +201,14 @@ impl Rule {
 
     /// The rule in words, with the program's titles: the criteria a badge states.
     pub fn describe(&self, program: &Program) -> String {
-        let title = |items: &[(&str, &str)], id: &str| {
-            items
+        let track = |id: &str| program.track_name(id);
+        let tier = |id: &str| {
+            program
+                .tiers
                 .iter()
-                .find(|(i, _)| *i == id)
-                .map_or_else(|| id.to_owned(), |(_, t)| (*t).to_owned())
+                .find(|t| t.id == id)
+                .map_or_else(|| id.to_owned(), |t| t.name.clone())
         };
-        let modules: Vec<(&str, &str)> = program
-            .modules
-            .iter()
-            .map(|m| (m.id.as_str(), m.title.as_str()))
-            .collect();
-        let exams: Vec<(&str, &str)> = program
-            .exams
-            .iter()
-            .map(|e| (e.id.as_str(), e.title.as_str()))
-            .collect();
-        let practicals: Vec<(&str, &str)> = program
-            .practicals
-            .iter()
-            .map(|p| (p.id.as_str(), p.title.as_str()))
-            .collect();
-        let tracks: Vec<(&str, &str)> = program
-            .tracks
-            .iter()
-            .map(|t| (t.id.as_str(), t.name.as_str()))
-            .collect();
-        let tiers: Vec<(&str, &str)> = program
-            .tiers
-            .iter()
-            .map(|t| (t.id.as_str(), t.name.as_str()))
-            .collect();
         let group = |rules: &[Rule], joiner: &str| {
             rules
                 .iter()
@@ -242,23 +219,29 @@ impl Rule {
         match self {
             Rule::All(rules) => group(rules, "; and "),
             Rule::Any(rules) => format!("one of: {}", group(rules, "; or ")),
-            Rule::Module(id) => format!("complete the module {}", title(&modules, id)),
-            Rule::Exam(id) => format!("pass the exam {}", title(&exams, id)),
+            Rule::Module(id) => format!("complete the module {}", program.module_title(id)),
+            Rule::Exam(id) => format!("pass the exam {}", program.exam_title(id)),
             Rule::Practical(id) => {
-                format!("have the practical {} approved", title(&practicals, id))
+                format!(
+                    "have the practical {} approved",
+                    program.practical_title(id)
+                )
             }
-            Rule::Credential(id) => format!("hold a current {} credential", title(&tracks, id)),
-            Rule::Tier(id) => format!("belong to a {} partner", title(&tiers, id)),
-            Rule::PeopleWithCredential { track, at_least } => format!(
+            Rule::Credential(id) => format!("hold a current {} credential", track(id)),
+            Rule::Tier(id) => format!("belong to a {} partner", tier(id)),
+            Rule::PeopleWithCredential {
+                track: id,
+                at_least,
+            } => format!(
                 "{at_least} people holding a current {} credential",
-                title(&tracks, track)
+                track(id)
             ),
             Rule::ApprovedPracticals {
                 practical,
                 at_least,
             } => format!(
                 "{at_least} approved {} submissions",
-                title(&practicals, practical)
+                program.practical_title(practical)
             ),
             Rule::HealthScoreAtLeast(score) => {
                 format!("a customer health score of at least {score}")
@@ -301,6 +284,12 @@ impl Program {
             .iter()
             .find(|p| p.id == id)
             .map_or_else(|| id.to_owned(), |p| p.title.clone())
+    }
+
+    /// A track's name, or its id.
+    pub fn track_name(&self, id: &str) -> String {
+        self.track(id)
+            .map_or_else(|| id.to_owned(), |t| t.name.clone())
     }
 
     pub fn track(&self, id: &str) -> Option<&Track> {
