@@ -1,7 +1,7 @@
 //! Partner organisations and people. A person is a stable id; the email address is only how
 //! they sign in, and changing it (after confirming the new address) keeps everything else.
 
-use crate::clock::{format_instant, parse_instant};
+use crate::clock::format_instant;
 use crate::error::{AppError, AppResult};
 use crate::secrets::{hash_password, random_secret, sha256_hex};
 use crate::{App, Ctx, audit, outbox};
@@ -496,28 +496,16 @@ impl App {
         .bind(sha256_hex(token))
         .fetch_optional(&mut *tx)
         .await?;
-        let invalid = || AppError::invalid("token", "this confirmation link is not valid");
-        let row = row.ok_or_else(invalid)?;
-        if row
-            .try_get::<Option<String>, _>("confirmed_at")
-            .context("confirmed_at")?
-            .is_some()
-        {
-            return Err(AppError::invalid(
-                "token",
+        let row = crate::secrets::usable_link(
+            row,
+            "confirmed_at",
+            now,
+            [
+                "this confirmation link is not valid",
                 "this confirmation link was already used",
-            ));
-        }
-        let expires_at = parse_instant(
-            &row.try_get::<String, _>("expires_at")
-                .context("expires_at")?,
-        )?;
-        if expires_at <= now {
-            return Err(AppError::invalid(
-                "token",
                 "this confirmation link has expired; request the change again",
-            ));
-        }
+            ],
+        )?;
         let change_id: String = row.try_get("id").context("id")?;
         let person_id: String = row.try_get("person_id").context("person_id")?;
         let new_email = Email::parse(&row.try_get::<String, _>("new_email").context("new_email")?)?;

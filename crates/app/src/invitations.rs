@@ -2,7 +2,7 @@
 //! to their address. The link works once and for a limited time; only its hash is stored.
 
 use crate::accounts::{NewPerson, Person};
-use crate::clock::{format_instant, parse_instant};
+use crate::clock::format_instant;
 use crate::error::{AppError, AppResult};
 use crate::secrets::{hash_password, random_secret, sha256_hex};
 use crate::{App, Ctx, audit, outbox};
@@ -179,26 +179,14 @@ impl App {
 }
 
 fn usable(row: Option<sqlx::any::AnyRow>, now: jiff::Timestamp) -> AppResult<sqlx::any::AnyRow> {
-    let row = row.ok_or_else(|| AppError::invalid("token", "this invitation link is not valid"))?;
-    if row
-        .try_get::<Option<String>, _>("accepted_at")
-        .context("accepted_at")?
-        .is_some()
-    {
-        return Err(AppError::invalid(
-            "token",
+    crate::secrets::usable_link(
+        row,
+        "accepted_at",
+        now,
+        [
+            "this invitation link is not valid",
             "this invitation was already used; sign in with your password",
-        ));
-    }
-    let expires_at = parse_instant(
-        &row.try_get::<String, _>("expires_at")
-            .context("expires_at")?,
-    )?;
-    if expires_at <= now {
-        return Err(AppError::invalid(
-            "token",
             "this invitation has expired; ask your administrator to invite you again",
-        ));
-    }
-    Ok(row)
+        ],
+    )
 }

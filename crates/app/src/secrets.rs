@@ -47,6 +47,36 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
     .context("password verification task")?
 }
 
+/// The row of a one-time link (email confirmation, invitation) if it may still be used: found,
+/// `used_column` empty, and `expires_at` in the future. `messages`: not valid, used, expired.
+pub(crate) fn usable_link(
+    row: Option<sqlx::any::AnyRow>,
+    used_column: &str,
+    now: jiff::Timestamp,
+    messages: [&str; 3],
+) -> crate::error::AppResult<sqlx::any::AnyRow> {
+    use crate::error::AppError;
+    use anyhow::Context as _;
+    use sqlx::Row as _;
+    let [invalid, used, expired] = messages;
+    let row = row.ok_or_else(|| AppError::invalid("token", invalid))?;
+    if row
+        .try_get::<Option<String>, _>(used_column)
+        .context("the link's use")?
+        .is_some()
+    {
+        return Err(AppError::invalid("token", used));
+    }
+    let expires_at = crate::clock::parse_instant(
+        &row.try_get::<String, _>("expires_at")
+            .context("expires_at")?,
+    )?;
+    if expires_at <= now {
+        return Err(AppError::invalid("token", expired));
+    }
+    Ok(row)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

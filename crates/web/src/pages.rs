@@ -238,19 +238,7 @@ async fn login(
         .login(request_id(&parts), &form.email, &form.password)
         .await
     {
-        Ok(session) => {
-            let max_age = (session.expires_at - state.app.now()).as_secs().max(0);
-            let mut response = Redirect::to("/").into_response();
-            if let Ok(value) = HeaderValue::from_str(&set_cookie(
-                SESSION_COOKIE,
-                &session.cookie_value,
-                max_age,
-                state.secure_cookies,
-            )) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-            Ok(response)
-        }
+        Ok(session) => Ok(signed_in(&state, &session)),
         Err(error @ (AppError::Unauthenticated(_) | AppError::Throttled { .. })) => {
             let api = crate::problem::ApiError::from(error);
             let (csrf, _) = form_csrf(&parts.headers, state.secure_cookies);
@@ -269,6 +257,21 @@ async fn login(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The answer to a successful sign-in: the session cookie, and home.
+pub(crate) fn signed_in(state: &AppState, session: &accredit_app::auth::LoginSession) -> Response {
+    let max_age = (session.expires_at - state.app.now()).as_secs().max(0);
+    let mut response = Redirect::to("/").into_response();
+    if let Ok(value) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        &session.cookie_value,
+        max_age,
+        state.secure_cookies,
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 #[derive(Deserialize)]

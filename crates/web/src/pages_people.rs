@@ -6,7 +6,7 @@ use crate::form::{FormState, check_length};
 use crate::pages::{
     Layout, PageResult, check_session_csrf, form_csrf, render_partner, with_cookie,
 };
-use crate::session::{PageUser, SESSION_COOKIE, set_cookie};
+use crate::session::PageUser;
 use accredit_app::AppError;
 use accredit_app::accounts::{NewPerson, Person, PersonUpdate};
 use accredit_app::invitations::Invitation;
@@ -17,9 +17,9 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 /// Longest name and email a form accepts, the same as the use case's limits.
@@ -355,17 +355,7 @@ async fn accept_invitation(
         match state.app.accept_invitation(&token, &password).await {
             Ok(email) => {
                 let session = state.app.login(None, &email, &password).await?;
-                let max_age = (session.expires_at - state.app.now()).as_secs().max(0);
-                let mut response = Redirect::to("/").into_response();
-                if let Ok(value) = HeaderValue::from_str(&set_cookie(
-                    SESSION_COOKIE,
-                    &session.cookie_value,
-                    max_age,
-                    state.secure_cookies,
-                )) {
-                    response.headers_mut().append(header::SET_COOKIE, value);
-                }
-                return Ok(response);
+                return Ok(crate::pages::signed_in(&state, &session));
             }
             Err(e) => form = form.refused(e, &[("password", "password")])?,
         }
