@@ -205,7 +205,21 @@ async fn learner_journeys(backend: Backend) {
             .await?;
         wait_for_heading(&j.browser, "The platform security model").await?;
         j.check("module-isv", "Contents").await?;
+        // Script typed into the search box comes back as text in the box, and runs nowhere.
         j.goto("/search").await?;
+        j.type_into("q", &format!("{INJECTION}\u{E007}")).await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Id("results-heading"))
+            .await?;
+        let kept = j
+            .browser
+            .find(Locator::Id("q"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(kept.as_deref(), Some(INJECTION));
+        j.assert_no_script_ran().await?;
         j.type_into("q", "injection\u{E007}").await?;
         j.browser
             .wait()
@@ -385,6 +399,38 @@ async fn partner_admin_journey(backend: Backend) {
         j.press("Save").await?;
         let (message, _) = j.field_error("person-name").await?;
         assert!(message.contains("must not be empty"), "{message}");
+
+        // Staff from CSV: the good row is added, the bad one named with its line.
+        let csv = tempfile::NamedTempFile::with_suffix(".csv").unwrap();
+        std::fs::write(
+            csv.path(),
+            "email,display_name,roles,job_role\nomar@acme.example,Omar Ali,learner,developer\nnot-an-address,Bad Row,learner,developer\n",
+        )
+        .unwrap();
+        j.goto("/").await?;
+        j.click_link("Acme Integrations").await?;
+        wait_for_heading(&j.browser, "Acme Integrations").await?;
+        j.browser
+            .find(Locator::Id("people-file"))
+            .await?
+            .send_keys(&csv.path().display().to_string())
+            .await?;
+        j.press("Import").await?;
+        let report = j
+            .browser
+            .find(Locator::Id("import-heading"))
+            .await?
+            .text()
+            .await?;
+        assert!(report.contains("1 added"), "{report}");
+        let errors = j
+            .browser
+            .find(Locator::Id("import-errors"))
+            .await?
+            .text()
+            .await?;
+        assert!(errors.contains("line 3"), "{errors}");
+        j.check("people-imported", "Omar Ali").await?;
 
         // The firm's compliance: tier, what is missing, benefits at risk and why.
         j.goto("/").await?;
@@ -637,6 +683,59 @@ async fn program_admin_journey(backend: Backend) {
         j.press("Add endpoint").await?;
         j.check("webhook-added", "Give the receiver its signing secret")
             .await?;
+
+        // A valid new version: the preview lists each change before anything is applied.
+        let changed = include_str!("../../../../examples/programs/crm-solutions-agency.toml")
+            .replace("version = \"2026.1\"", "version = \"2026.2\"")
+            .replace(
+                "title = \"Data migration into the CRM\"",
+                "title = \"Data migration into the CRM, with deduplication\"",
+            );
+        j.goto("/programs").await?;
+        j.browser
+            .execute(
+                "document.getElementById('source').value = arguments[0];",
+                vec![serde_json::Value::String(changed)],
+            )
+            .await?;
+        j.press("Preview changes").await?;
+        let plan = j
+            .browser
+            .find(Locator::Id("program-changes"))
+            .await?
+            .text()
+            .await?;
+        assert!(plan.contains("crm-data-migration"), "{plan}");
+        j.check("program-preview", "Preview of").await?;
+
+        // Publishing a blueprint again, and a new version of a module's content.
+        j.goto("/programs/cloud-msp/items").await?;
+        j.press("Publish again").await?;
+        j.check("exam-published", "items per form").await?;
+        let guide = tempfile::NamedTempFile::with_suffix(".md").unwrap();
+        std::fs::write(
+            guide.path(),
+            "# Data migration\n\n## Deduplicate first\n\nMerge duplicate contacts before the import, not after.\n",
+        )
+        .unwrap();
+        j.goto("/programs/crm-solutions-agency/modules/crm-data-migration/versions")
+            .await?;
+        j.browser
+            .find(Locator::Id("file0"))
+            .await?
+            .send_keys(&guide.path().display().to_string())
+            .await?;
+        j.press("Publish version").await?;
+        j.check("content-published", "is published").await?;
+        j.browser
+            .find(Locator::XPath(
+                "//a[starts-with(normalize-space(), 'Read version')]",
+            ))
+            .await?
+            .click()
+            .await?;
+        wait_for_heading(&j.browser, "Data migration").await?;
+        j.check("content-new-version", "Deduplicate first").await?;
 
         // Items and exams, content versions, the reports.
         j.goto("/programs/cloud-msp/items").await?;
