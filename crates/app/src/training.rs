@@ -18,6 +18,15 @@ pub struct ProgramTraining {
     /// The day the person's latest credential of this program was issued.
     pub certified_on: Option<String>,
     pub modules: Vec<ModuleTraining>,
+    /// The tracks the person's job role leads to, each with what it requires in words.
+    pub tracks: Vec<TrackRequirement>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrackRequirement {
+    pub track_id: String,
+    pub name: String,
+    pub requires: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -135,7 +144,21 @@ impl App {
                         }
                     })
                     .collect();
+                let tracks = match &job_role {
+                    Some(role) => program
+                        .tracks
+                        .iter()
+                        .filter(|t| t.job_roles.is_empty() || t.job_roles.contains(role))
+                        .map(|t| TrackRequirement {
+                            track_id: t.id.clone(),
+                            name: t.name.clone(),
+                            requires: t.requires.describe(&program),
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
                 ProgramTraining {
+                    tracks,
                     certified_on: certified.get(&program.id).cloned(),
                     program_id: program.id,
                     program_name: program.name,

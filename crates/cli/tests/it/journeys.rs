@@ -197,7 +197,13 @@ async fn learner_journeys(backend: Backend) {
     let result = async {
         // ISV: the developer's track and what it needs, the content, search, the blueprint.
         j.sign_in("dev@nimbus.example").await?;
-        j.check("learner-home-isv", "Your training").await?;
+        j.check(
+            "learner-home-isv",
+            "Your track: Platform Security Certified Developer",
+        )
+        .await?;
+        let home = j.main_text().await?;
+        assert!(home.contains("It requires: complete the module"), "{home}");
         j.browser
             .find(Locator::Css("section.training td a"))
             .await?
