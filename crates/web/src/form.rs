@@ -44,6 +44,8 @@ impl FormState {
                                 .is_some_and(|rest| rest.starts_with('['))
                     });
                     match input {
+                        // A catch-all input keeps the problem's own place (`line 3: ...`).
+                        Some(("*", id)) => self.add(Some(id), problem.to_string()),
                         Some((_, id)) => self.add(Some(id), problem.message),
                         None => self.add(None, problem.to_string()),
                     }

@@ -140,6 +140,7 @@ struct SearchPage {
     form: SearchForm,
     programs: Vec<ProgramSummary>,
     hits: Vec<accredit_app::search::SearchHit>,
+    errors: crate::form::FormState,
 }
 
 #[derive(Deserialize, Default)]
@@ -158,6 +159,7 @@ async fn search_page(
     Query(form): Query<SearchForm>,
 ) -> PageResult {
     let ctx = user.ctx();
+    let mut errors = crate::form::FormState::new();
     let hits = if form.q.trim().is_empty() {
         Vec::new()
     } else {
@@ -169,15 +171,27 @@ async fn search_page(
             limit: 20,
             ..Default::default()
         };
-        state.app.search_content(&ctx, &query).await?
+        match state.app.search_content(&ctx, &query).await {
+            Ok(hits) => hits,
+            Err(e) => {
+                errors = errors.refused(e, &[("q", "q")])?;
+                Vec::new()
+            }
+        }
     };
-    Ok(SearchPage {
+    let status = if errors.is_refused() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = SearchPage {
         layout: Layout::for_user(&user),
         programs: state.app.list_programs(&ctx).await?,
         form,
         hits,
-    }
-    .into_response())
+        errors,
+    };
+    Ok((status, page).into_response())
 }
 
 async fn module_title(

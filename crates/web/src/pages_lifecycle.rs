@@ -45,6 +45,8 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// The longest explanation of a recertification trigger, in characters.
 const REASON_MAX: usize = 500;
+/// The longest webhook address, in characters.
+const URL_MAX: usize = 2_000;
 
 /// Problems of a refused use case as lines for the page; other errors stay errors.
 fn problems(error: AppError) -> PageResult<Vec<String>> {
@@ -514,6 +516,15 @@ async fn create_webhook(State(state): State<AppState>, user: PageUser, body: Byt
     check_session_csrf(&user, &field(&fields, "csrf"))?;
     let url = field(&fields, "url");
     let chosen = all(&fields, "event");
+    let mut too_long = FormState::new();
+    check_max_length(&mut too_long, "url", "The URL", &url, URL_MAX);
+    if too_long.is_refused() {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_webhooks(&state, &user, url, chosen, None, too_long).await?,
+        )
+            .into_response());
+    }
     match state.app.create_webhook(&user.ctx(), &url, &chosen).await {
         Ok(hook) => Ok(webhooks_notice(
             &state,

@@ -152,6 +152,37 @@ impl Journey {
         Ok(())
     }
 
+    /// Puts `value` into the input `id` as if typed (long values are set directly: typing
+    /// thousands of keys is slow), submits with `button`, and expects a message containing
+    /// `expect` next to the input with the value kept and no script run.
+    async fn refused(
+        &self,
+        id: &str,
+        value: &str,
+        button: &str,
+        expect: &str,
+    ) -> Result<(), CmdError> {
+        if value.chars().count() > 300 {
+            self.browser
+                .execute(
+                    "document.getElementById(arguments[0]).value = arguments[1];",
+                    vec![id.into(), value.into()],
+                )
+                .await?;
+        } else {
+            self.type_into(id, value).await?;
+        }
+        self.press(button).await?;
+        let (message, kept) = self.field_error(id).await?;
+        assert!(
+            message.contains(expect),
+            "{id} with {} characters: expected `{expect}` in `{message}`",
+            value.chars().count()
+        );
+        assert_eq!(kept, value, "{id} keeps what was typed");
+        self.assert_no_script_ran().await
+    }
+
     async fn finish(self, result: Result<(), CmdError>) {
         let _ = self.browser.clone().close().await;
         result.expect("browser journey");
@@ -501,6 +532,15 @@ async fn reviewer_and_proctor_journey(backend: Backend) {
             .attr("id")
             .await?
             .expect("the reason input has an id");
+        j.refused(&reason, "", "Invalidate attempt", "must not be empty")
+            .await?;
+        j.refused(
+            &reason,
+            &"r".repeat(1_001),
+            "Invalidate attempt",
+            "1001 characters",
+        )
+        .await?;
         j.type_into(&reason, "abc").await?;
         j.press("Invalidate attempt").await?;
         let (message, kept) = j.field_error(&reason).await?;
@@ -566,6 +606,13 @@ async fn reviewer_and_proctor_journey(backend: Backend) {
             .await?
             .click()
             .await?;
+        j.refused(
+            &format!("comment-{submission}"),
+            &"c".repeat(5_001),
+            "Sign decision",
+            "5001 characters",
+        )
+        .await?;
         j.type_into(
             &format!("comment-{submission}"),
             "Thorough and well argued.",
@@ -769,6 +816,138 @@ async fn program_admin_journey(backend: Backend) {
     j.finish(result).await;
 }
 
+/// The journeys' other forms, each with empty, too long, wrong-type and script input where the
+/// field can hold them.
+async fn bad_input_journey(backend: Backend) {
+    let Some(mut j) = Journey::start(backend).await else {
+        return;
+    };
+    let result = async {
+        // Search: empty asks for something, too long is refused, script stays text.
+        j.sign_in("dev@nimbus.example").await?;
+        j.goto("/search").await?;
+        j.refused("q", &"q".repeat(501), "Search", "at most 500 characters")
+            .await?;
+        j.check("search-refused", "Search the training content")
+            .await?;
+        j.refused(
+            "q",
+            &format!("{INJECTION}{}", "x".repeat(480)),
+            "Search",
+            "at most 500",
+        )
+        .await?;
+
+        // A person's name: empty, too long; script is a name like any other, shown as text.
+        j.sign_in("admin@acme.example").await?;
+        j.goto("/").await?;
+        j.click_link("Acme Integrations").await?;
+        wait_for_heading(&j.browser, "Acme Integrations").await?;
+        j.click_link("Sam Carter").await?;
+        wait_for_heading(&j.browser, "Sam Carter").await?;
+        j.refused("person-name", "", "Save", "must not be empty")
+            .await?;
+        j.refused("person-name", &"n".repeat(201), "Save", "201 characters")
+            .await?;
+        j.check("person-refused", "Nothing was saved").await?;
+        j.type_into("person-name", INJECTION).await?;
+        j.press("Save").await?;
+        let heading = j
+            .browser
+            .find(Locator::Css("main h1"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(heading, INJECTION, "the name is shown as text");
+        j.assert_no_script_ran().await?;
+
+        // A practical: empty, too long, a link of the wrong kind, script kept.
+        j.sign_in("ops@cirrus.example").await?;
+        j.goto("/practicals").await?;
+        let description = "d-well-architected-review";
+        j.refused(description, "", "Submit for review", "must not be empty")
+            .await?;
+        j.refused(
+            description,
+            &"w".repeat(20_001),
+            "Submit for review",
+            "20001 characters",
+        )
+        .await?;
+        j.type_into(description, INJECTION).await?;
+        j.refused(
+            "l-well-architected-review",
+            "ftp://files.cirrus.example/review.pdf",
+            "Submit for review",
+            "is not a web address",
+        )
+        .await?;
+
+        // Program admin: webhook address and health scores.
+        j.sign_in("admin@meridian.example").await?;
+        j.goto("/admin/webhooks").await?;
+        j.refused("url", "", "Add endpoint", "is not a URL").await?;
+        j.refused(
+            "url",
+            &format!("https://hooks.example/{}", "p".repeat(2_000)),
+            "Add endpoint",
+            "the most is 2000",
+        )
+        .await?;
+        j.refused("url", INJECTION, "Add endpoint", "is not a URL")
+            .await?;
+        j.refused(
+            "url",
+            "mailto:ops@meridian.example",
+            "Add endpoint",
+            "http:// or https://",
+        )
+        .await?;
+        j.goto("/programs/crm-solutions-agency/lifecycle").await?;
+        j.refused(
+            "csv",
+            &format!("partner,quarter,score\nLumen Marketing Co,2026-Q3,{INJECTION}\n"),
+            "Record scores",
+            "line 2",
+        )
+        .await?;
+        j.check("health-refused", "Nothing was saved").await?;
+
+        // A program file: empty and not TOML, each named with its line, the text kept.
+        j.goto("/programs").await?;
+        j.press("Preview changes").await?;
+        j.browser
+            .wait()
+            .for_element(Locator::Id("problems-heading"))
+            .await?;
+        let source = j.browser.find(Locator::Id("source")).await?;
+        assert_eq!(
+            source.attr("aria-describedby").await?.as_deref(),
+            Some("source-error")
+        );
+        j.type_into("source", INJECTION).await?;
+        j.press("Preview changes").await?;
+        let problems = j
+            .browser
+            .find(Locator::Id("program-errors"))
+            .await?
+            .text()
+            .await?;
+        assert!(problems.contains("line 1"), "{problems}");
+        let kept = j
+            .browser
+            .find(Locator::Id("source"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(kept.as_deref(), Some(INJECTION));
+        j.assert_no_script_ran().await?;
+        Ok(())
+    }
+    .await;
+    j.finish(result).await;
+}
+
 macro_rules! on_both_backends {
     ($journey:ident, $sqlite:ident, $postgres:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -807,4 +986,9 @@ on_both_backends!(
     program_admin_journey,
     a_program_admin_runs_the_program_on_sqlite,
     a_program_admin_runs_the_program_on_postgres
+);
+on_both_backends!(
+    bad_input_journey,
+    bad_input_is_shown_next_to_the_field_on_sqlite,
+    bad_input_is_shown_next_to_the_field_on_postgres
 );
