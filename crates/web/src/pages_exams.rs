@@ -543,9 +543,19 @@ async fn invalidate_attempt(
     crate::form::check_length(&mut kept, &reason_id, "The reason", &form.reason, 1_000);
     let mut notice = None;
     if !kept.is_refused() {
+        let candidate = state
+            .app
+            .live_attempts(&ctx)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .map(|a| a.person_name);
         match state.app.invalidate_attempt(&ctx, &id, &form.reason).await {
             Ok(view) => {
-                notice = Some(format!("The attempt of {} is invalidated.", view.person_id));
+                notice = Some(format!(
+                    "The attempt of {} is invalidated.",
+                    candidate.unwrap_or(view.person_id)
+                ));
                 kept = crate::form::FormState::new();
             }
             Err(e) => kept = kept.refused(e, &[("reason", reason_id.as_str())])?,

@@ -550,7 +550,11 @@ async fn reviewer_and_proctor_journey(backend: Backend) {
         j.type_into(&reason, "A second person was seen at the desk")
             .await?;
         j.press("Invalidate attempt").await?;
-        j.check("proctor-invalidated", "is invalidated").await?;
+        j.check(
+            "proctor-invalidated",
+            "The attempt of Sam Carter is invalidated",
+        )
+        .await?;
 
         // A practical waits for review; the reviewer signs with the rubric and a password.
         j.sign_in("ops@cirrus.example").await?;
