@@ -9,6 +9,7 @@ use crate::error::AppResult;
 use crate::evidence::Evidence;
 use crate::exams::SavedAnswer;
 use crate::{App, Ctx};
+use accredit_domain::attempt::SeededRng;
 use accredit_domain::exam::Item;
 use accredit_domain::program::{Program, RenewalRequirement, Rule};
 use accredit_domain::{Principal, Role};
@@ -55,28 +56,6 @@ const LAST: [&str; 9] = [
     "Novak", "Osei", "Park", "Quinn", "Rossi", "Silva", "Tanaka", "Usman", "Varga",
 ];
 const REGIONS: [&str; 3] = ["EMEA", "Americas", "APAC"];
-
-/// SplitMix64: a small, well-known generator, enough for a reproducible demo.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// What a track asks for, flattened: the first alternative of every choice.
 #[derive(Default)]
@@ -138,7 +117,7 @@ impl App {
         let system = Ctx::system();
         let today = self.today();
         let start = today - HISTORY_DAYS.days();
-        let mut dice = Dice(seed);
+        let mut dice = SeededRng(seed);
         let mut agenda: BTreeMap<Date, Vec<Step>> = BTreeMap::new();
         let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
         let mut programs: BTreeMap<String, (Program, Vec<Item>)> = BTreeMap::new();
@@ -228,22 +207,13 @@ impl App {
                         if let Some(t) = program.track(&track) {
                             collect(&t.requires, &mut needs);
                         }
-                        for module in &needs.modules {
-                            let evidence = Evidence::ModuleCompleted {
-                                person: person.clone(),
-                                module: module.clone(),
-                            };
-                            app.record_evidence(&system, &program.id, evidence).await?;
-                        }
-                        for practical in &needs.practicals {
-                            let partner = self.get_person(&system, &person).await?.partner_id;
-                            let evidence = Evidence::PracticalApproved {
-                                partner: partner.unwrap_or_default(),
-                                person: Some(person.clone()),
-                                practical: practical.clone(),
-                            };
-                            app.record_evidence(&system, &program.id, evidence).await?;
-                        }
+                        app.record_demo_training(
+                            &program.id,
+                            &person,
+                            &needs.modules,
+                            needs.practicals.iter(),
+                        )
+                        .await?;
                         for (i, exam) in needs.exams.iter().enumerate() {
                             let on = day + (3 + 4 * i as i64 + dice.below(5) as i64).days();
                             agenda.entry(on).or_default().push(Step::Exam {
@@ -309,7 +279,7 @@ impl App {
         day: Date,
         candidates: &BTreeMap<String, Candidate>,
         agenda: &mut BTreeMap<Date, Vec<Step>>,
-        dice: &mut Dice,
+        dice: &mut SeededRng,
     ) -> AppResult<()> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT person_id, track_id, valid_until FROM credentials WHERE status = 'active'",
@@ -347,7 +317,7 @@ impl App {
         items: &[Item],
         exam: &str,
         ability: f64,
-        dice: &mut Dice,
+        dice: &mut SeededRng,
     ) -> AppResult<Option<bool>> {
         let ctx = self.person_ctx(person).await?;
         let Ok(mut attempt) = self.start_attempt(&ctx, &program.id, exam).await else {
@@ -383,7 +353,7 @@ impl App {
         program: &Program,
         items: &[Item],
         track: &str,
-        dice: &mut Dice,
+        dice: &mut SeededRng,
     ) -> AppResult<()> {
         let Some(track) = program.track(track) else {
             return Ok(());
@@ -406,38 +376,20 @@ impl App {
                     .await;
             }
             RenewalRequirement::Practicals { practicals, count } => {
-                let partner = self.get_person(&Ctx::system(), person).await?.partner_id;
-                for practical in practicals.iter().cycle().take(*count as usize) {
-                    let evidence = Evidence::PracticalApproved {
-                        partner: partner.clone().unwrap_or_default(),
-                        person: Some(person.to_owned()),
-                        practical: practical.clone(),
-                    };
-                    self.record_evidence(&Ctx::system(), &program.id, evidence)
-                        .await?;
-                }
+                let again = practicals.iter().cycle().take(*count as usize);
+                self.record_demo_training(&program.id, person, &[], again)
+                    .await?;
             }
             RenewalRequirement::FullTrack => {
                 let mut needs = Needs::default();
                 collect(&track.requires, &mut needs);
-                let partner = self.get_person(&Ctx::system(), person).await?.partner_id;
-                for module in &needs.modules {
-                    let evidence = Evidence::ModuleCompleted {
-                        person: person.to_owned(),
-                        module: module.clone(),
-                    };
-                    self.record_evidence(&Ctx::system(), &program.id, evidence)
-                        .await?;
-                }
-                for practical in &needs.practicals {
-                    let evidence = Evidence::PracticalApproved {
-                        partner: partner.clone().unwrap_or_default(),
-                        person: Some(person.to_owned()),
-                        practical: practical.clone(),
-                    };
-                    self.record_evidence(&Ctx::system(), &program.id, evidence)
-                        .await?;
-                }
+                self.record_demo_training(
+                    &program.id,
+                    person,
+                    &needs.modules,
+                    needs.practicals.iter(),
+                )
+                .await?;
                 for exam in &needs.exams {
                     self.take_demo_attempt(person, proctor, program, items, exam, 0.95, dice)
                         .await?;
@@ -454,7 +406,7 @@ impl App {
         partners: &[(String, String)],
         start: Date,
         today: Date,
-        dice: &mut Dice,
+        dice: &mut SeededRng,
     ) -> AppResult<()> {
         let mut csv = String::from("partner,quarter,metric,value\n");
         let mut quarter_end = quarter_end_of(start);
@@ -472,7 +424,7 @@ impl App {
                 .await?
                     > 0;
                 let lift = if certified { 1.0 } else { 0.0 };
-                let noise = |dice: &mut Dice, spread: f64| (dice.unit() - 0.5) * spread;
+                let noise = |dice: &mut SeededRng, spread: f64| (dice.unit() - 0.5) * spread;
                 let health = 62.0 + 12.0 * lift + noise(dice, 16.0);
                 let nps = 18.0 + 14.0 * lift + noise(dice, 20.0);
                 let success = 71.0 + 15.0 * lift + noise(dice, 12.0);
@@ -490,6 +442,34 @@ impl App {
         }
         let ctx = Ctx::system();
         self.import_outcomes_csv(&ctx, csv.as_bytes()).await?;
+        Ok(())
+    }
+
+    /// Modules completed and practicals approved for `person`, as of this app's day.
+    async fn record_demo_training(
+        &self,
+        program: &str,
+        person: &str,
+        modules: &[String],
+        practicals: impl Iterator<Item = &String>,
+    ) -> AppResult<()> {
+        let system = Ctx::system();
+        for module in modules {
+            let evidence = Evidence::ModuleCompleted {
+                person: person.to_owned(),
+                module: module.clone(),
+            };
+            self.record_evidence(&system, program, evidence).await?;
+        }
+        let partner = self.get_person(&system, person).await?.partner_id;
+        for practical in practicals {
+            let evidence = Evidence::PracticalApproved {
+                partner: partner.clone().unwrap_or_default(),
+                person: Some(person.to_owned()),
+                practical: practical.clone(),
+            };
+            self.record_evidence(&system, program, evidence).await?;
+        }
         Ok(())
     }
 

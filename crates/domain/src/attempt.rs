@@ -143,11 +143,11 @@ pub struct FormItem {
 }
 
 /// SplitMix64: small, fast and stable across releases, which a recorded seed needs to rebuild
-/// the same form years later.
-struct SeededRng(u64);
+/// the same form years later. Also what simulations (the demo's history, benchmarks) draw from.
+pub struct SeededRng(pub u64);
 
 impl SeededRng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -155,10 +155,20 @@ impl SeededRng {
         z ^ (z >> 31)
     }
 
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [0, n); 0 when n is 0.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
     /// Fisher–Yates.
     fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
             items.swap(i, j);
         }
     }
