@@ -179,6 +179,8 @@ impl App {
     pub async fn partners_at_risk(&self, ctx: &Ctx) -> AppResult<Vec<PartnerAtRisk>> {
         ctx.authorize(&Action::ListPartners, "partners")?;
         let partners = self.list_partners(ctx).await?;
+        // Read once for every partner; no connection is held while each partner is read.
+        let programs = load_programs(&mut *self.db.reader().acquire().await?).await?;
         let mut out = Vec::with_capacity(partners.len());
         for partner in partners {
             ctx.authorize(
@@ -186,7 +188,7 @@ impl App {
                 "partner",
             )?;
             let overview = self.partner_overview(&Ctx::system(), &partner.id).await?;
-            let forecasts = self.tier_forecasts(&overview).await?;
+            let forecasts = self.tier_forecasts(&programs, &overview).await?;
             let in_remediation: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM remediation_cases WHERE partner_id = $1 AND outcome IS NULL",
             )
@@ -241,10 +243,13 @@ impl App {
         Ok(out)
     }
 
-    async fn tier_forecasts(&self, overview: &PartnerOverview) -> AppResult<Vec<TierForecast>> {
+    async fn tier_forecasts(
+        &self,
+        programs: &[accredit_domain::program::Program],
+        overview: &PartnerOverview,
+    ) -> AppResult<Vec<TierForecast>> {
         let today = self.today();
         let mut conn = self.db.reader().acquire().await?;
-        let programs = load_programs(&mut conn).await?;
         let mut out = Vec::new();
         for standing in &overview.standings {
             let Some(program) = programs.iter().find(|p| p.id == standing.program_id) else {

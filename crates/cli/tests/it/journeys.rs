@@ -83,6 +83,19 @@ impl Journey {
         Ok(())
     }
 
+    async fn text_of(&self, id: &str) -> Result<String, CmdError> {
+        self.browser.find(Locator::Id(id)).await?.text().await
+    }
+
+    /// What the input `id` holds now.
+    async fn value_of(&self, id: &str) -> Result<Option<String>, CmdError> {
+        self.browser
+            .find(Locator::Id(id))
+            .await?
+            .prop("value")
+            .await
+    }
+
     async fn click_link(&self, text: &str) -> Result<(), CmdError> {
         self.browser
             .find(Locator::LinkText(text))
@@ -249,12 +262,7 @@ async fn learner_journeys(backend: Backend) {
             .wait()
             .for_element(Locator::Id("results-heading"))
             .await?;
-        let kept = j
-            .browser
-            .find(Locator::Id("q"))
-            .await?
-            .prop("value")
-            .await?;
+        let kept = j.value_of("q").await?;
         assert_eq!(kept.as_deref(), Some(INJECTION));
         j.assert_no_script_ran().await?;
         j.type_into("q", "injection\u{E007}").await?;
@@ -282,12 +290,7 @@ async fn learner_journeys(backend: Backend) {
         let (message, kept) = j.field_error("l-well-architected-review").await?;
         assert!(message.contains("is not a web address"), "{message}");
         assert_eq!(kept, "not a link");
-        let kept = j
-            .browser
-            .find(Locator::Id("d-well-architected-review"))
-            .await?
-            .prop("value")
-            .await?;
+        let kept = j.value_of("d-well-architected-review").await?;
         assert_eq!(
             kept.as_deref(),
             Some(INJECTION),
@@ -354,12 +357,7 @@ async fn learner_journeys(backend: Backend) {
         // The 90-day reminder reached a holder whose credential ends in 90 days.
         j.sign_in("ops@stratus.example").await?;
         j.check("learner-reminded", "Notifications").await?;
-        let notes = j
-            .browser
-            .find(Locator::Id("notifications"))
-            .await?
-            .text()
-            .await?;
+        let notes = j.text_of("notifications").await?;
         assert!(
             notes.contains("90 days") || notes.contains("ends"),
             "{notes}"
@@ -393,12 +391,7 @@ async fn partner_admin_journey(backend: Backend) {
         let (message, kept) = j.field_error("invite-email").await?;
         assert!(message.contains("not-an-address"), "{message}");
         assert_eq!(kept, "not-an-address");
-        let name = j
-            .browser
-            .find(Locator::Id("invite-name"))
-            .await?
-            .prop("value")
-            .await?;
+        let name = j.value_of("invite-name").await?;
         assert_eq!(
             name.as_deref(),
             Some(INJECTION),
@@ -453,19 +446,9 @@ async fn partner_admin_journey(backend: Backend) {
             .send_keys(&csv.path().display().to_string())
             .await?;
         j.press("Import").await?;
-        let report = j
-            .browser
-            .find(Locator::Id("import-heading"))
-            .await?
-            .text()
-            .await?;
+        let report = j.text_of("import-heading").await?;
         assert!(report.contains("1 added"), "{report}");
-        let errors = j
-            .browser
-            .find(Locator::Id("import-errors"))
-            .await?
-            .text()
-            .await?;
+        let errors = j.text_of("import-errors").await?;
         assert!(errors.contains("line 3"), "{errors}");
         j.check("people-imported", "Omar Ali").await?;
 
@@ -491,7 +474,7 @@ async fn account_manager_journey(backend: Backend) {
     let result = async {
         j.sign_in("pam@meridian.example").await?;
         j.check("pam-at-risk", "Your partners at a glance").await?;
-        let table = j.browser.find(Locator::Id("at-risk")).await?.text().await?;
+        let table = j.text_of("at-risk").await?;
         assert!(table.contains("if one more person lapses"), "{table}");
         // One click from the forecast to the people concerned.
         j.browser
@@ -657,12 +640,7 @@ async fn program_admin_journey(backend: Backend) {
             .for_element(Locator::Id("problems-heading"))
             .await?;
         j.check("program-file-problems", "line").await?;
-        let kept = j
-            .browser
-            .find(Locator::Id("source"))
-            .await?
-            .prop("value")
-            .await?;
+        let kept = j.value_of("source").await?;
         assert_eq!(kept.as_deref(), Some("id = \"broken\"\nname = "));
 
         // A recertification trigger: bad input first, each problem next to its field.
@@ -671,12 +649,7 @@ async fn program_admin_journey(backend: Backend) {
         j.press("Record trigger").await?;
         let (message, _) = j.field_error("reason").await?;
         assert!(message.contains("at least 5 characters"), "{message}");
-        let tracks = j
-            .browser
-            .find(Locator::Id("tracks-error"))
-            .await?
-            .text()
-            .await?;
+        let tracks = j.text_of("tracks-error").await?;
         assert!(tracks.contains("at least one affected track"), "{tracks}");
         let long = "r".repeat(501);
         j.type_into("reason", &long).await?;
@@ -690,12 +663,7 @@ async fn program_admin_journey(backend: Backend) {
         let (message, kept) = j.field_error("modules").await?;
         assert!(message.contains("no module `no-such-module`"), "{message}");
         assert_eq!(kept, "no-such-module");
-        let reason = j
-            .browser
-            .find(Locator::Id("reason"))
-            .await?
-            .prop("value")
-            .await?;
+        let reason = j.value_of("reason").await?;
         assert_eq!(reason.as_deref(), Some(INJECTION));
         j.assert_no_script_ran().await?;
         j.check("trigger-refused", "Nothing was saved").await?;
@@ -722,12 +690,7 @@ async fn program_admin_journey(backend: Backend) {
         let (message, kept) = j.field_error("url").await?;
         assert!(message.contains("not a URL"), "{message}");
         assert_eq!(kept, "not a url");
-        let events = j
-            .browser
-            .find(Locator::Id("events-error"))
-            .await?
-            .text()
-            .await?;
+        let events = j.text_of("events-error").await?;
         assert!(events.contains("at least one event"), "{events}");
         j.check("webhook-refused", "Nothing was saved").await?;
         j.type_into("url", "https://hooks.meridian.example/accredit")
@@ -756,12 +719,7 @@ async fn program_admin_journey(backend: Backend) {
             )
             .await?;
         j.press("Preview changes").await?;
-        let plan = j
-            .browser
-            .find(Locator::Id("program-changes"))
-            .await?
-            .text()
-            .await?;
+        let plan = j.text_of("program-changes").await?;
         assert!(plan.contains("crm-data-migration"), "{plan}");
         j.check("program-preview", "Preview of").await?;
 
@@ -931,19 +889,9 @@ async fn bad_input_journey(backend: Backend) {
         );
         j.type_into("source", INJECTION).await?;
         j.press("Preview changes").await?;
-        let problems = j
-            .browser
-            .find(Locator::Id("program-errors"))
-            .await?
-            .text()
-            .await?;
+        let problems = j.text_of("program-errors").await?;
         assert!(problems.contains("line 1"), "{problems}");
-        let kept = j
-            .browser
-            .find(Locator::Id("source"))
-            .await?
-            .prop("value")
-            .await?;
+        let kept = j.value_of("source").await?;
         assert_eq!(kept.as_deref(), Some(INJECTION));
         j.assert_no_script_ran().await?;
         Ok(())
